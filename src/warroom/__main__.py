@@ -1,0 +1,5 @@
+"""Entry point for ``python -m warroom``."""
+
+from warroom.cli import main
+
+main()

@@ -1,0 +1,75 @@
+"""The ``warroom`` command: serve, db, incident, user, token, severity."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
+
+from warroom.cli import db, incident, serve, severity, users
+from warroom.cli.state import CliState
+from warroom.errors import WarroomError
+
+app = typer.Typer(
+    name="warroom",
+    help="Incident response: declare, page, escalate, communicate, resolve, learn.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(incident.app, name="incident")
+app.add_typer(users.user_app, name="user")
+app.add_typer(users.token_app, name="token")
+app.add_typer(severity.app, name="severity")
+app.command("serve")(serve.serve)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", envvar="WARROOM_CONFIG", help="TOML config file"),
+    ] = None,
+    as_user: Annotated[
+        str | None,
+        typer.Option("--as", envvar="WARROOM_AS", help="act as this user (handle) in the log"),
+    ] = None,
+) -> None:
+    """Settings come from WARROOM_* variables and the optional --config file."""
+    ctx.obj = CliState(config_file=config, as_handle=as_user)
+
+
+def main() -> None:
+    """Run the CLI; every error becomes one line on stderr and a non-zero exit."""
+    err = Console(stderr=True, highlight=False)
+    try:
+        result = app(standalone_mode=False)
+    except WarroomError as exc:
+        err.print(f"[bold red]error:[/] {exc.detail}")
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        err.print("aborted")
+        sys.exit(1)
+    except SQLAlchemyError as exc:
+        first_line = str(exc).strip().splitlines()[0]
+        err.print(f"[bold red]error:[/] database error: {first_line}")
+        sys.exit(1)
+    except Exception as exc:
+        if os.environ.get("WARROOM_DEBUG"):
+            raise
+        err.print(
+            f"[bold red]error:[/] {type(exc).__name__}: {exc} (set WARROOM_DEBUG=1 for details)"
+        )
+        sys.exit(1)
+    sys.exit(result if isinstance(result, int) else 0)

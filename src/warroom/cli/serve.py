@@ -1,0 +1,43 @@
+"""``warroom serve``: the API server, optionally with demo data."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from warroom.cli.render import console
+from warroom.cli.state import state_of
+from warroom.demo import seed_demo
+from warroom.migrate import ensure_current, upgrade
+from warroom.web.app import create_app
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="interface to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="migrate, seed demo incidents and print an admin token")
+    ] = False,
+) -> None:
+    """Serve the API (and, later, the UI and status page)."""
+    state = state_of(ctx)
+    settings = state.settings.model_copy(
+        update={k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    )
+    if demo:
+        upgrade(state.engine)
+        with state.session() as session:
+            result = seed_demo(session, clock=state.clock, scheme=settings.severity_scheme)
+        console.print(f"demo data: {result.summary}")
+    ensure_current(state.engine)
+    app = create_app(settings, clock=state.clock, engine=state.engine)
+    console.print(
+        f"warroom is serving on [bold]{settings.base_url}[/] (API docs: {settings.base_url}/docs)"
+    )
+    if demo:
+        console.print("admin token for this demo (use it as `Authorization: Bearer <token>`):")
+        print(result.admin_token, flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)

@@ -1,0 +1,135 @@
+"""``warroom user`` and ``warroom token``: people and API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from warroom.cli.render import console, print_json, table, when
+from warroom.cli.state import state_of
+from warroom.durations import parse_duration
+from warroom.errors import ValidationFailed
+from warroom.users import service
+from warroom.users.schemas import token_view, user_view
+
+user_app = typer.Typer(help="Users: the people warroom pages and credits.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens (stored hashed, shown once).", no_args_is_help=True)
+JsonFlag = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+
+
+@user_app.command("create")
+def create_user(
+    ctx: typer.Context,
+    handle: Annotated[str, typer.Option(help="short unique name, e.g. alice")],
+    name: Annotated[str, typer.Option(help="full name")],
+    email: Annotated[str, typer.Option()],
+    time_zone: Annotated[str, typer.Option("--time-zone", help="IANA name")] = "UTC",
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a user."""
+    state = state_of(ctx)
+    with state.session() as session:
+        user = service.create_user(
+            session,
+            change=state.change(session),
+            handle=handle,
+            name=name,
+            email=email,
+            time_zone=time_zone,
+        )
+        view = user_view(user)
+    if as_json:
+        print_json(view)
+    else:
+        console.print(f"created user {view.handle} ({view.name} <{view.email}>, {view.time_zone})")
+
+
+@user_app.command("list")
+def list_users(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """List users."""
+    state = state_of(ctx)
+    with state.session() as session:
+        views = [user_view(u) for u in service.list_users(session)]
+    if as_json:
+        print_json(views)
+        return
+    table(
+        None,
+        ["handle", "name", "email", "time zone"],
+        [[v.handle, v.name, v.email, v.time_zone] for v in views],
+    )
+
+
+@token_app.command("create")
+def create_token(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="what the token is for")],
+    role: Annotated[str, typer.Option(help="viewer, responder or admin")],
+    user: Annotated[str | None, typer.Option(help="handle of the user it acts as")] = None,
+    expires_in: Annotated[
+        str | None, typer.Option("--expires-in", help="e.g. 90d, 12h; never when omitted")
+    ] = None,
+) -> None:
+    """Issue a token; the secret is the last line of output, shown this once."""
+    state = state_of(ctx)
+    expires_at = None
+    if expires_in:
+        try:
+            expires_at = state.clock.now() + parse_duration(expires_in)
+        except ValueError as exc:
+            raise ValidationFailed.for_field("expires-in", str(exc)) from None
+    with state.session() as session:
+        issued = service.create_token(
+            session,
+            change=state.change(session),
+            name=name,
+            role=role,
+            user_handle=user,
+            expires_at=expires_at,
+        )
+        token_id, token_role = issued.token.id, issued.token.role
+    console.print(
+        f"token {token_id} ({token_role}) created; expires {when(expires_at)}. "
+        "Store it now, it is not shown again:"
+    )
+    print(issued.secret)
+
+
+@token_app.command("list")
+def list_tokens(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """List tokens (never their secrets)."""
+    state = state_of(ctx)
+    with state.session() as session:
+        views = [token_view(t) for t in service.list_tokens(session)]
+    if as_json:
+        print_json(views)
+        return
+    table(
+        None,
+        ["id", "name", "role", "user", "prefix", "created", "expires", "revoked"],
+        [
+            [
+                str(v.id),
+                v.name,
+                v.role,
+                v.user or "-",
+                v.prefix,
+                when(v.created_at),
+                when(v.expires_at),
+                when(v.revoked_at),
+            ]
+            for v in views
+        ],
+    )
+
+
+@token_app.command("revoke")
+def revoke_token(
+    ctx: typer.Context, token_id: Annotated[int, typer.Argument(help="token id")]
+) -> None:
+    """Revoke a token at once."""
+    state = state_of(ctx)
+    with state.session() as session:
+        service.revoke_token(session, change=state.change(session), token_id=token_id)
+    console.print(f"token {token_id} revoked")

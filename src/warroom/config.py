@@ -1,0 +1,93 @@
+"""Settings from ``WARROOM_*`` environment variables and an optional TOML file; built once."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from warroom.errors import ConfigError
+from warroom.severity import DEFAULT_LEVELS, SeverityLevel, SeverityScheme
+
+
+class Settings(BaseSettings):
+    """Everything configurable; environment variables win over the config file."""
+
+    model_config = SettingsConfigDict(env_prefix="WARROOM_", extra="forbid")
+
+    database_url: str = "sqlite:///./warroom.db"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str = Field(
+        default="", description="Base URL people use to reach warroom, for links in messages"
+    )
+    max_body_bytes: int = Field(default=1024 * 1024, ge=512 * 1024)
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    log_level: str = "info"
+    severities: list[SeverityLevel] = Field(default_factory=lambda: list(DEFAULT_LEVELS))
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        for plain in ("postgres://", "postgresql://"):
+            if value.startswith(plain):
+                return "postgresql+psycopg://" + value[len(plain) :]
+        if not value.startswith(("sqlite://", "postgresql+psycopg://")):
+            raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
+        return value
+
+    @property
+    def severity_scheme(self) -> SeverityScheme:
+        """The configured severity scheme."""
+        return SeverityScheme(self.severities)
+
+    @property
+    def base_url(self) -> str:
+        """Where warroom is reached, without a trailing slash."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings: defaults < TOML file (``--config``/WARROOM_CONFIG) < env < overrides."""
+    named = config_file or (
+        Path(os.environ["WARROOM_CONFIG"]) if os.environ.get("WARROOM_CONFIG") else None
+    )
+    if named is not None and not named.is_file():
+        raise ConfigError(f"config file {named} does not exist")
+
+    class _FileSettings(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+            if named is not None:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=named))
+            return tuple(sources)
+
+    try:
+        settings = _FileSettings(**overrides)
+        settings.severity_scheme  # noqa: B018 - validates the scheme as a whole
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {named} is not valid TOML: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from exc
+    return settings

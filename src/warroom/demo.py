@@ -1,0 +1,254 @@
+"""Demo data: a few users and realistic incidents across severities and statuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from warroom.actor import SYSTEM, Actor, Role
+from warroom.change import Change
+from warroom.clock import Clock, FakeClock
+from warroom.incidents import service
+from warroom.incidents.models import Incident
+from warroom.severity import SeverityScheme
+from warroom.users.models import User
+from warroom.users.service import create_token, create_user
+
+USERS = (
+    ("alice", "Alice Moreau", "alice@example.com", "Europe/Paris"),
+    ("bikram", "Bikram Singh", "bikram@example.com", "Asia/Kolkata"),
+    ("carmen", "Carmen Ortiz", "carmen@example.com", "America/New_York"),
+    ("dmitri", "Dmitri Volkov", "dmitri@example.com", "UTC"),
+)
+
+
+@dataclass
+class Step:
+    """One thing that happens to a demo incident, ``after`` the previous step."""
+
+    after: timedelta
+    who: str
+    action: str
+    args: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Story:
+    """A demo incident: how long ago it began and what happened since."""
+
+    ago: timedelta
+    title: str
+    severity: str
+    service: str
+    summary: str
+    impact: str
+    tags: list[str]
+    steps: list[Step]
+
+
+def _m(minutes: float) -> timedelta:
+    return timedelta(minutes=minutes)
+
+
+STORIES = (
+    Story(
+        _m(3 * 24 * 60),
+        "Sign-in failing after TLS certificate rotation",
+        "P1",
+        "identity",
+        "The new certificate chain was missing an intermediate; mobile clients rejected it.",
+        "All mobile users could not sign in.",
+        ["tls", "mobile"],
+        [
+            Step(_m(4), "bikram", "status", {"status": "acknowledged"}),
+            Step(_m(1), "bikram", "role", {"role": "incident_commander", "user": "bikram"}),
+            Step(_m(2), "bikram", "role", {"role": "communications_lead", "user": "carmen"}),
+            Step(_m(1), "bikram", "role", {"role": "engineering_lead", "user": "dmitri"}),
+            Step(
+                _m(9),
+                "dmitri",
+                "note",
+                {"text": "Chain served by the load balancer lacks the intermediate."},
+            ),
+            Step(_m(3), "dmitri", "status", {"status": "identified"}),
+            Step(
+                _m(14),
+                "dmitri",
+                "status",
+                {"status": "monitoring", "note": "Full chain redeployed."},
+            ),
+            Step(
+                _m(30),
+                "bikram",
+                "status",
+                {"status": "resolved", "note": "Sign-in success rate back to baseline."},
+            ),
+        ],
+    ),
+    Story(
+        _m(26 * 60),
+        "Payment webhooks delayed: queue backlog above 10k",
+        "P2",
+        "payments",
+        "Webhook workers fell behind after a partner retried a day of events at once.",
+        "Merchants saw payment confirmations up to 25 minutes late.",
+        ["queue", "webhooks"],
+        [
+            Step(_m(6), "carmen", "status", {"status": "acknowledged"}),
+            Step(_m(1), "carmen", "role", {"role": "incident_commander", "user": "carmen"}),
+            Step(_m(2), "carmen", "role", {"role": "engineering_lead", "user": "alice"}),
+            Step(
+                _m(12),
+                "alice",
+                "note",
+                {"text": "Scaled workers from 4 to 12; backlog draining at ~900/min."},
+            ),
+            Step(_m(20), "alice", "status", {"status": "monitoring"}),
+            Step(_m(25), "carmen", "status", {"status": "resolved"}),
+        ],
+    ),
+    Story(
+        _m(3 * 60),
+        "Orders database connection pool exhausted",
+        "P2",
+        "orders-db",
+        "Order creation times out intermittently; the pool sits at its maximum.",
+        "About 60 % of order attempts fail or time out.",
+        ["database", "postgres"],
+        [
+            Step(_m(8), "dmitri", "status", {"status": "acknowledged"}),
+            Step(_m(2), "dmitri", "role", {"role": "incident_commander", "user": "dmitri"}),
+            Step(_m(5), "dmitri", "status", {"status": "investigating"}),
+            Step(
+                _m(15),
+                "dmitri",
+                "note",
+                {"text": "A report query holds 40 connections for minutes at a time."},
+            ),
+            Step(_m(4), "dmitri", "status", {"status": "identified"}),
+        ],
+    ),
+    Story(
+        _m(40),
+        "Checkout API returning 502 for every request",
+        "P1",
+        "checkout-api",
+        "Health checks fail on all checkout tasks since the 14:05 deploy.",
+        "No customer can complete a purchase.",
+        ["deploy", "5xx"],
+        [
+            Step(_m(3), "alice", "status", {"status": "acknowledged"}),
+            Step(_m(1), "alice", "role", {"role": "incident_commander", "user": "alice"}),
+            Step(_m(2), "alice", "status", {"status": "investigating"}),
+            Step(
+                _m(6),
+                "alice",
+                "note",
+                {"text": "Deploy 4812 shipped 2 min before the first alert; preparing rollback."},
+            ),
+        ],
+    ),
+    Story(
+        _m(12),
+        "Search latency p99 above 2 s in eu-west",
+        "P3",
+        "search",
+        "p99 latency rose from 300 ms to 2.4 s; p50 unchanged.",
+        "Some European users see slow search results.",
+        ["latency"],
+        [],
+    ),
+    Story(
+        _m(5 * 24 * 60),
+        "Footer link to the privacy policy is broken",
+        "P4",
+        "web",
+        "The footer points to an old URL.",
+        "",
+        ["cosmetic"],
+        [
+            Step(_m(90), "carmen", "status", {"status": "acknowledged"}),
+            Step(_m(30), "carmen", "status", {"status": "resolved"}),
+            Step(_m(10), "carmen", "status", {"status": "closed"}),
+        ],
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What the demo seeding did, and the admin token it issued."""
+
+    summary: str
+    admin_token: str
+
+
+def _play(session: Session, story: Story, clock: FakeClock, scheme: SeverityScheme) -> None:
+    users = {u.handle: u for u in session.scalars(select(User))}
+
+    def change_by(handle: str) -> Change:
+        user = users[handle]
+        return Change(actor=Actor("user", handle, Role.responder, user.id), clock=clock)
+
+    incident = service.declare(
+        session,
+        change=Change(actor=SYSTEM, clock=clock),
+        scheme=scheme,
+        title=story.title,
+        severity=story.severity,
+        service=story.service,
+        summary=story.summary,
+        impact=story.impact,
+        tags=story.tags,
+        customer_facing=story.severity in ("P1", "P2"),
+    )
+    for step in story.steps:
+        clock.advance(step.after)
+        change = change_by(step.who)
+        if step.action == "status":
+            service.change_status(
+                session, change=change, scheme=scheme, incident=incident, **step.args
+            )
+        elif step.action == "role":
+            service.assign_role(
+                session,
+                change=change,
+                incident=incident,
+                role=step.args["role"],
+                user_handle=step.args["user"],
+            )
+        else:
+            service.add_note(session, change=change, incident=incident, text=step.args["text"])
+
+
+def seed_demo(session: Session, *, clock: Clock, scheme: SeverityScheme) -> DemoResult:
+    """Add demo users and incidents to an empty database; always issue a fresh admin token."""
+    now = clock.now()
+    setup = Change(actor=SYSTEM, clock=clock)
+    seeded = "existing data kept"
+    if session.scalar(select(func.count()).select_from(Incident)) == 0:
+        existing = set(session.scalars(select(User.handle)))
+        for handle, name, email, time_zone in USERS:
+            if handle not in existing:
+                create_user(
+                    session,
+                    change=setup,
+                    handle=handle,
+                    name=name,
+                    email=email,
+                    time_zone=time_zone,
+                )
+        for story in sorted(STORIES, key=lambda s: s.ago, reverse=True):
+            _play(session, story, FakeClock(now - story.ago), scheme)
+        seeded = f"{len(USERS)} users and {len(STORIES)} incidents added"
+    issued = create_token(
+        session,
+        change=setup,
+        name="demo-admin",
+        role="admin",
+        expires_at=now + timedelta(days=30),
+    )
+    return DemoResult(summary=seeded, admin_token=issued.secret)

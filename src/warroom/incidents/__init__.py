@@ -1,0 +1,1 @@
+"""Incidents: the state machine, roles and the append-only timeline."""

@@ -1,0 +1,132 @@
+"""API shapes of users, tokens and audit entries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from warroom.users.models import ApiToken, AuditEntry, User
+
+
+class UserCreate(BaseModel):
+    """Add a user."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    handle: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(min_length=3, max_length=320)
+    time_zone: str = Field(default="UTC", max_length=64)
+
+
+class UserOut(BaseModel):
+    """A user."""
+
+    handle: str
+    name: str
+    email: str
+    time_zone: str
+    created_at: datetime
+
+
+class UserList(BaseModel):
+    """All users."""
+
+    items: list[UserOut]
+    next_cursor: str | None = None
+
+
+class TokenCreate(BaseModel):
+    """Issue an API token."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    role: str = Field(description="viewer, responder or admin")
+    user: str | None = Field(default=None, description="handle of the user the token acts as")
+    expires_at: AwareDatetime | None = None
+
+
+class TokenOut(BaseModel):
+    """A token without its secret."""
+
+    id: int
+    name: str
+    prefix: str
+    role: str
+    user: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+class IssuedTokenOut(TokenOut):
+    """A freshly issued token; ``token`` is shown only this once."""
+
+    token: str
+
+
+class TokenList(BaseModel):
+    """All tokens."""
+
+    items: list[TokenOut]
+    next_cursor: str | None = None
+
+
+class AuditEntryOut(BaseModel):
+    """One audit row."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    request_id: str | None
+    data: dict[str, Any]
+
+
+class AuditPage(BaseModel):
+    """A page of the audit log, newest first."""
+
+    items: list[AuditEntryOut]
+    next_cursor: str | None
+
+
+def user_view(user: User) -> UserOut:
+    """The API view of a user."""
+    return UserOut(
+        handle=user.handle,
+        name=user.name,
+        email=user.email,
+        time_zone=user.time_zone,
+        created_at=user.created_at,
+    )
+
+
+def token_view(token: ApiToken) -> TokenOut:
+    """The API view of a token."""
+    return TokenOut(
+        id=token.id,
+        name=token.name,
+        prefix=token.prefix,
+        role=token.role,
+        user=token.user.handle if token.user else None,
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        revoked_at=token.revoked_at,
+    )
+
+
+def audit_view(entry: AuditEntry) -> AuditEntryOut:
+    """The API view of an audit row."""
+    return AuditEntryOut(
+        id=entry.id,
+        at=entry.at,
+        actor=entry.actor,
+        action=entry.action,
+        target=entry.target,
+        request_id=entry.request_id,
+        data=entry.data,
+    )

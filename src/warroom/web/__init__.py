@@ -1,0 +1,1 @@
+"""The HTTP side: JSON API, health checks and (later) UI and status page."""

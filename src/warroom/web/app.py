@@ -1,0 +1,65 @@
+"""create_app(): the ASGI application, built from settings and handed its clock and database."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from warroom import __version__
+from warroom.clock import Clock, SystemClock
+from warroom.config import Settings
+from warroom.db import make_engine, make_session_factory
+from warroom.web import problems
+from warroom.web.api import audit, health, incidents, meta, users
+
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+
+
+class RequestIdMiddleware:
+    """Takes X-Request-ID from the client (or makes one) and echoes it on the response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None
+) -> FastAPI:
+    """The warroom application for ``settings``; tests pass their own clock and engine."""
+    app = FastAPI(
+        title="warroom",
+        version=__version__,
+        summary="Incident response: declare, page, escalate, communicate, resolve, learn.",
+        max_body_size=settings.max_body_bytes,
+    )
+    database = engine or make_engine(settings)
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+    app.state.engine = database
+    app.state.sessions = make_session_factory(database)
+    app.state.scheme = settings.severity_scheme
+    problems.install(app)
+    app.add_middleware(RequestIdMiddleware)
+    for module in (health, meta, incidents, users, audit):
+        app.include_router(module.router)
+    return app
