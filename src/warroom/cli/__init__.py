@@ -47,11 +47,11 @@ def root(
     ctx.obj = CliState(config_file=config, as_handle=as_user)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every error becomes one line on stderr and a non-zero exit."""
     err = Console(stderr=True, highlight=False)
     try:
-        result = app(standalone_mode=False)
+        result = app(args=argv, prog_name="warroom", standalone_mode=False)
     except WarroomError as exc:
         err.print(f"[bold red]error:[/] {exc.detail}")
         sys.exit(1)

@@ -269,17 +269,20 @@ def update(
     for name, diff in changes.items():
         setattr(incident, name, diff["to"])
     incident.updated_at = change.now()
-    severity = changes.pop("severity", None)
+    severity = changes.get("severity")
+    field_changes = {name: diff for name, diff in changes.items() if name != "severity"}
     if severity is not None:
         timeline.append(
             session, change=change, incident=incident, kind="severity_changed", data=severity
         )
-    if changes:
+    if field_changes:
         timeline.append(
-            session, change=change, incident=incident, kind="updated", data={"fields": changes}
+            session,
+            change=change,
+            incident=incident,
+            kind="updated",
+            data={"fields": field_changes},
         )
-    if severity is not None:
-        changes["severity"] = severity
     audit.record(
         session, change=change, action="incident.update", target=incident.ref, data=changes
     )

@@ -153,7 +153,11 @@ def assign_role(
     """Give a role (incident_commander, communications_lead, ... or any custom role) to a user."""
     incident = service.get(session, ref)
     service.assign_role(
-        session, change=change_for(request, actor), incident=incident, **body.model_dump()
+        session,
+        change=change_for(request, actor),
+        incident=incident,
+        role=body.role,
+        user_handle=body.user,
     )
     session.commit()
     return incident_view(incident, scheme)
