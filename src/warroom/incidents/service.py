@@ -116,16 +116,17 @@ def declare(
         )
     if detected_at is not None and detected_at > now:
         raise ValidationFailed.for_field("detected_at", "must not be in the future")
+    clean_title, clean_tags = _clean_title(title), _clean_tags(tags)
     incident = Incident(
         ref=_next_ref(session, now.strftime("%Y-%m-%d")),
-        title=_clean_title(title),
+        title=clean_title,
         summary=summary.strip(),
         severity=level.id,
         status=initial.value,
         service=(service or "").strip() or None,
         impact=impact.strip(),
         customer_facing=customer_facing,
-        tags=_clean_tags(tags),
+        tags=clean_tags,
         reopen_count=0,
         created_by=str(change.actor),
         detected_at=detected_at or now,
@@ -247,6 +248,8 @@ def update(
         raise ValidationFailed.for_field(unknown[0], "cannot be changed here")
     cleaned: dict[str, Any] = {}
     for name, value in fields.items():
+        if value is None and name in ("title", "severity", "customer_facing", "tags"):
+            raise ValidationFailed.for_field(name, "cannot be null")
         if name == "title":
             cleaned[name] = _clean_title(value)
         elif name == "severity":

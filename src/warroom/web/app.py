@@ -6,6 +6,7 @@ import re
 import uuid
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -42,6 +43,36 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
+class BodyLimitMiddleware:
+    """Refuses request bodies over the limit with a 413 problem (Starlette's answers in text)."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_body_bytes
+        detail = f"the request body is larger than the limit of {limit} bytes"
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await problems.problem(413, detail)(scope, receive, send)
+            return
+        received = 0
+
+        async def receive_within_limit() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise HTTPException(413, detail)
+            return message
+
+        await self.app(scope, receive_within_limit, send)
+
+
 def create_app(
     settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None
 ) -> FastAPI:
@@ -50,7 +81,6 @@ def create_app(
         title="warroom",
         version=__version__,
         summary="Incident response: declare, page, escalate, communicate, resolve, learn.",
-        max_body_size=settings.max_body_bytes,
     )
     database = engine or make_engine(settings)
     app.state.settings = settings
@@ -59,6 +89,7 @@ def create_app(
     app.state.sessions = make_session_factory(database)
     app.state.scheme = settings.severity_scheme
     problems.install(app)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     for module in (health, meta, incidents, users, audit):
         app.include_router(module.router)
