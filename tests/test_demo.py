@@ -1,0 +1,109 @@
+"""The demo data and ``warroom serve`` on a real port, as a newcomer runs them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from warroom.clock import FakeClock
+from warroom.demo import STORIES, USERS, seed_demo
+from warroom.incidents.models import Incident, TimelineEntry
+from warroom.severity import DEFAULT_SCHEME
+from warroom.users.service import authenticate
+
+
+def test_demo_covers_severities_and_statuses_and_is_seeded_once(session: Session, clock: FakeClock):
+    first = seed_demo(session, clock=clock, scheme=DEFAULT_SCHEME)
+    session.commit()
+    incidents = list(session.scalars(select(Incident)))
+    assert len(incidents) == len(STORIES)
+    assert {i.severity for i in incidents} == {"P1", "P2", "P3", "P4"}
+    assert {"triggered", "investigating", "identified", "resolved", "closed"} <= {
+        i.status for i in incidents
+    }
+    assert session.scalar(select(func.count()).select_from(TimelineEntry)) > 20
+    assert authenticate(session, secret=first.admin_token, now=clock.now()).role.name == "admin"
+
+    second = seed_demo(session, clock=clock, scheme=DEFAULT_SCHEME)
+    session.commit()
+    assert second.summary == "existing data kept"
+    assert second.admin_token != first.admin_token
+    assert session.scalar(select(func.count()).select_from(Incident)) == len(STORIES)
+    assert len(USERS) == 4
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _warroom(*args: str, database_url: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "WARROOM_DATABASE_URL": database_url}
+    return subprocess.Popen(
+        [sys.executable, "-m", "warroom", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_serve_refuses_an_unmigrated_database(tmp_path: Path):
+    process = _warroom("serve", "--port", str(_free_port()), database_url=f"sqlite:///{tmp_path}/new.db")
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert "warroom db upgrade" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_serve_demo_answers_the_quick_start_over_real_http(database_url: str, engine: Engine):
+    port = _free_port()
+    process = _warroom("serve", "--demo", "--port", str(port), database_url=database_url)
+    try:
+        token = ""
+        deadline = time.monotonic() + 60
+        assert process.stdout is not None
+        while time.monotonic() < deadline and not token:
+            line = process.stdout.readline()
+            if not line and process.poll() is not None:
+                pytest.fail(f"serve exited: {process.stderr.read() if process.stderr else ''}")
+            if line.startswith("wr_"):
+                token = line.strip()
+        base = f"http://127.0.0.1:{port}"
+        headers = {"Authorization": f"Bearer {token}"}
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        listed = httpx.get(f"{base}/api/v1/incidents?open=true", headers=headers)
+        assert listed.status_code == 200
+        assert len(listed.json()["items"]) == 3
+        declared = httpx.post(
+            f"{base}/api/v1/incidents", json={"title": "API down", "severity": "SEV-1"}, headers=headers
+        )
+        assert declared.status_code == 201
+        ref = declared.json()["ref"]
+        assert declared.json()["severity"] == "P1"
+        for body in ({"status": "acknowledged"}, {"status": "resolved"}):
+            assert httpx.post(f"{base}/api/v1/incidents/{ref}/status", json=body, headers=headers).status_code == 200
+        assigned = httpx.post(
+            f"{base}/api/v1/incidents/{ref}/roles", json={"role": "ic", "user": "alice"}, headers=headers
+        )
+        assert assigned.json()["roles"] == {"incident_commander": "alice"}
+        kinds = [e["kind"] for e in httpx.get(f"{base}/api/v1/incidents/{ref}/timeline", headers=headers).json()["items"]]
+        assert kinds == ["declared", "status_changed", "status_changed", "role_assigned"]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
