@@ -59,7 +59,9 @@ def _warroom(*args: str, database_url: str) -> subprocess.Popen[str]:
 
 
 def test_serve_refuses_an_unmigrated_database(tmp_path: Path):
-    process = _warroom("serve", "--port", str(_free_port()), database_url=f"sqlite:///{tmp_path}/new.db")
+    process = _warroom(
+        "serve", "--port", str(_free_port()), database_url=f"sqlite:///{tmp_path}/new.db"
+    )
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 1
     assert "warroom db upgrade" in stderr
@@ -91,18 +93,32 @@ def test_serve_demo_answers_the_quick_start_over_real_http(database_url: str, en
         assert listed.status_code == 200
         assert len(listed.json()["items"]) == 3
         declared = httpx.post(
-            f"{base}/api/v1/incidents", json={"title": "API down", "severity": "SEV-1"}, headers=headers
+            f"{base}/api/v1/incidents",
+            json={"title": "API down", "severity": "SEV-1"},
+            headers=headers,
         )
         assert declared.status_code == 201
         ref = declared.json()["ref"]
         assert declared.json()["severity"] == "P1"
         for body in ({"status": "acknowledged"}, {"status": "resolved"}):
-            assert httpx.post(f"{base}/api/v1/incidents/{ref}/status", json=body, headers=headers).status_code == 200
+            assert (
+                httpx.post(
+                    f"{base}/api/v1/incidents/{ref}/status", json=body, headers=headers
+                ).status_code
+                == 200
+            )
         assigned = httpx.post(
-            f"{base}/api/v1/incidents/{ref}/roles", json={"role": "ic", "user": "alice"}, headers=headers
+            f"{base}/api/v1/incidents/{ref}/roles",
+            json={"role": "ic", "user": "alice"},
+            headers=headers,
         )
         assert assigned.json()["roles"] == {"incident_commander": "alice"}
-        kinds = [e["kind"] for e in httpx.get(f"{base}/api/v1/incidents/{ref}/timeline", headers=headers).json()["items"]]
+        kinds = [
+            e["kind"]
+            for e in httpx.get(f"{base}/api/v1/incidents/{ref}/timeline", headers=headers).json()[
+                "items"
+            ]
+        ]
         assert kinds == ["declared", "status_changed", "status_changed", "role_assigned"]
     finally:
         process.terminate()

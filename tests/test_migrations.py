@@ -63,8 +63,6 @@ def test_unreachable_database_is_503_not_500(tmp_path: Path):
         response = client.get("/readyz")
         assert response.status_code == 503
         assert "cannot reach the database" in response.json()["detail"]
-        declared = client.get(
-            "/api/v1/incidents", headers={"Authorization": "Bearer wr_anything"}
-        )
+        declared = client.get("/api/v1/incidents", headers={"Authorization": "Bearer wr_anything"})
         assert declared.status_code == 503
         assert declared.headers["retry-after"] == "5"

@@ -45,6 +45,8 @@ class FakeClock:
 
     def set(self, moment: datetime) -> None:
         """Jump to ``moment`` (not earlier than now)."""
+        if moment.tzinfo is None:
+            raise ValueError("FakeClock.set needs a timezone-aware time")
         with self._lock:
             if moment < self._now:
                 raise ValueError("a FakeClock never goes backwards")

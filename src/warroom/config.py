@@ -82,8 +82,10 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     try:
         settings = _FileSettings(**overrides)
         settings.severity_scheme  # noqa: B018 - validates the scheme as a whole
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {named} is not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"config file {named} cannot be read: {exc}") from exc
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+import threading
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -70,8 +71,34 @@ def make_engine(settings: Settings) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+        _serialize_sqlite_writes(engine, busy_timeout / 1000)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def _serialize_sqlite_writes(engine: Engine, timeout: float) -> None:
+    """Queue this process's SQLite writers on a lock instead of SQLite's sleeping busy handler.
+
+    SQLite allows one writer; contending threads otherwise poll with sleeps of up to 100 ms,
+    which turns a few concurrent requests into seconds of latency. The lock is taken at a
+    connection's first write and released when the connection goes back to the pool (after its
+    commit or rollback). Other processes still meet SQLite's own lock and busy timeout.
+    """
+    lock = threading.Lock()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _take_write_lock(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if conn.info.get("write_lock") or not statement.lstrip()[:7].upper().startswith(_WRITES):
+            return
+        conn.info["write_lock"] = lock.acquire(timeout=timeout)
+
+    @event.listens_for(engine, "checkin")
+    def _release_write_lock(dbapi_connection: Any, record: Any) -> None:
+        if record.info.pop("write_lock", False):
+            lock.release()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

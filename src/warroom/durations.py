@@ -16,7 +16,7 @@ def parse_duration(text: str) -> timedelta:
     """Parse ``15m``-style text; a bare number is seconds. Raises ValueError naming the problem."""
     cleaned = text.strip().lower().replace(" ", "")
     if re.fullmatch(r"\d+(\.\d+)?", cleaned):
-        return timedelta(seconds=float(cleaned))
+        return _seconds(text, float(cleaned))
     position = 0
     seconds = 0.0
     for match in _PART.finditer(cleaned):
@@ -26,7 +26,15 @@ def parse_duration(text: str) -> timedelta:
         position = match.end()
     if not cleaned or position != len(cleaned):
         raise ValueError(f"{text!r} is not a duration; use e.g. 0s, 90s, 15m, 2h, 1h30m or 7d")
-    return timedelta(seconds=seconds)
+    return _seconds(text, seconds)
+
+
+def _seconds(text: str, seconds: float) -> timedelta:
+    # timedelta raises OverflowError past ~2.7 million years; callers expect ValueError.
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"{text!r} is too long a duration") from None
 
 
 def format_duration(value: timedelta) -> str:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from warroom.durations import Duration
 from warroom.errors import ConfigError, ValidationFailed
@@ -14,6 +14,9 @@ from warroom.errors import ConfigError, ValidationFailed
 
 class SeverityLevel(BaseModel):
     """One level of a severity scheme; levels are ordered most severe first."""
+
+    # A misspelt key (``postmortem_requried``) must fail loudly, not silently keep a default.
+    model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")
     name: str

@@ -7,7 +7,10 @@ from warroom.incidents.lifecycle import Status, allowed_moves
 
 def test_forward_moves_and_skips_are_allowed_up_to_resolved():
     assert allowed_moves(Status.triggered) == [
-        Status.acknowledged, Status.investigating, Status.identified, Status.monitoring,
+        Status.acknowledged,
+        Status.investigating,
+        Status.identified,
+        Status.monitoring,
         Status.resolved,
     ]
     assert allowed_moves(Status.identified) == [Status.monitoring, Status.resolved]

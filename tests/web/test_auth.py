@@ -89,7 +89,9 @@ def test_token_bound_to_a_user_acts_as_that_user(client, admin, issue_token):
     user = {"handle": "zoe", "name": "Zoe", "email": "zoe@example.com"}
     client.post("/api/v1/users", json=user, headers=admin)
     issued = client.post(
-        "/api/v1/tokens", json={"name": "zoe laptop", "role": "responder", "user": "zoe"}, headers=admin
+        "/api/v1/tokens",
+        json={"name": "zoe laptop", "role": "responder", "user": "zoe"},
+        headers=admin,
     ).json()
     assert issued["user"] == "zoe"
     zoe = {"Authorization": f"Bearer {issued['token']}"}

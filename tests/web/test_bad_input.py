@@ -20,8 +20,12 @@ def snapshot(engine: Engine) -> dict[str, object]:
         counts: dict[str, object] = {
             t.__tablename__: connection.scalar(select(func.count()).select_from(t)) for t in TABLES
         }
-        counts["refs"] = connection.execute(select(IncidentRefCounter.day, IncidentRefCounter.last_seq)).all()
-        counts["statuses"] = connection.execute(select(Incident.ref, Incident.status, Incident.severity)).all()
+        counts["refs"] = connection.execute(
+            select(IncidentRefCounter.day, IncidentRefCounter.last_seq)
+        ).all()
+        counts["statuses"] = connection.execute(
+            select(Incident.ref, Incident.status, Incident.severity)
+        ).all()
     return counts
 
 
@@ -50,38 +54,53 @@ def assert_problem(response, status: int, *words: str) -> dict[str, object]:  # 
 
 
 def test_malformed_json_is_400(client, admin, unchanged):
-    response = client.post(INCIDENTS, content=b'{"title": "x", "severity": ', headers={
-        **admin, "content-type": "application/json"})
+    response = client.post(
+        INCIDENTS,
+        content=b'{"title": "x", "severity": ',
+        headers={**admin, "content-type": "application/json"},
+    )
     assert_problem(response, 400, "not valid JSON")
 
 
 def test_deeply_nested_json_is_400(client, admin, unchanged):
     body = b"[" * 50_000 + b"]" * 50_000
-    response = client.post(INCIDENTS, content=body, headers={**admin, "content-type": "application/json"})
+    response = client.post(
+        INCIDENTS, content=body, headers={**admin, "content-type": "application/json"}
+    )
     assert_problem(response, 400, "nested too deeply")
 
 
 def test_body_over_the_limit_is_413(client, admin, unchanged):
     body = b'{"title": "' + b"x" * (2 * 1024 * 1024) + b'", "severity": "P1"}'
-    response = client.post(INCIDENTS, content=body, headers={**admin, "content-type": "application/json"})
+    response = client.post(
+        INCIDENTS, content=body, headers={**admin, "content-type": "application/json"}
+    )
     assert_problem(response, 413)
 
 
 def test_streamed_body_over_the_limit_is_413(client, admin, unchanged):
     chunks = iter([b'{"title": "'] + [b"x" * 65536] * 32 + [b'", "severity": "P1"}'])
-    response = client.post(INCIDENTS, content=chunks, headers={**admin, "content-type": "application/json"})
+    response = client.post(
+        INCIDENTS, content=chunks, headers={**admin, "content-type": "application/json"}
+    )
     assert_problem(response, 413)
 
 
 def test_invalid_utf8_is_400(client, admin, unchanged):
-    response = client.post(INCIDENTS, content=b'{"title": "\xff\xfe", "severity": "P1"}',
-                           headers={**admin, "content-type": "application/json"})
+    response = client.post(
+        INCIDENTS,
+        content=b'{"title": "\xff\xfe", "severity": "P1"}',
+        headers={**admin, "content-type": "application/json"},
+    )
     assert response.status_code == 400
 
 
 def test_non_json_content_type_is_415(client, admin, unchanged):
-    response = client.post(INCIDENTS, content=b"title=x", headers={
-        **admin, "content-type": "application/x-www-form-urlencoded"})
+    response = client.post(
+        INCIDENTS,
+        content=b"title=x",
+        headers={**admin, "content-type": "application/x-www-form-urlencoded"},
+    )
     assert_problem(response, 415, "application/json")
 
 
@@ -114,7 +133,11 @@ def test_wrong_types_are_422_with_field_errors(client, admin, unchanged, body, f
         ({"title": "x", "severity": "P1", "status": "panicking"}, "status", ("unknown status",)),
         ({"title": "   ", "severity": "P1"}, "title", ("empty",)),
         ({"title": "x", "severity": "P1", "tags": [""]}, "tags", ("tag",)),
-        ({"title": "x", "severity": "P1", "detected_at": "2030-01-01T00:00:00Z"}, "detected_at", ("future",)),
+        (
+            {"title": "x", "severity": "P1", "detected_at": "2030-01-01T00:00:00Z"},
+            "detected_at",
+            ("future",),
+        ),
     ],
 )
 def test_unacceptable_values_are_422_naming_the_field(client, admin, unchanged, body, field, words):
@@ -125,7 +148,9 @@ def test_unacceptable_values_are_422_naming_the_field(client, admin, unchanged, 
 def test_invalid_transition_is_409_listing_the_allowed_moves(client, admin, existing, engine):
     client.post(f"{INCIDENTS}/{existing}/status", json={"status": "monitoring"}, headers=admin)
     before = snapshot(engine)
-    response = client.post(f"{INCIDENTS}/{existing}/status", json={"status": "acknowledged"}, headers=admin)
+    response = client.post(
+        f"{INCIDENTS}/{existing}/status", json={"status": "acknowledged"}, headers=admin
+    )
     problem = assert_problem(response, 409, "monitoring", "acknowledged")
     assert problem["allowed"] == ["resolved"]
     assert problem["current"] == "monitoring"
@@ -135,7 +160,9 @@ def test_invalid_transition_is_409_listing_the_allowed_moves(client, admin, exis
 def test_same_status_again_is_409(client, admin, existing, engine):
     client.post(f"{INCIDENTS}/{existing}/status", json={"status": "acknowledged"}, headers=admin)
     before = snapshot(engine)
-    response = client.post(f"{INCIDENTS}/{existing}/status", json={"status": "acknowledged"}, headers=admin)
+    response = client.post(
+        f"{INCIDENTS}/{existing}/status", json={"status": "acknowledged"}, headers=admin
+    )
     assert_problem(response, 409)
     assert snapshot(engine) == before
 
@@ -158,18 +185,35 @@ def test_bad_query_parameters_are_422(client, admin, unchanged):
 
 
 def test_assigning_a_role_to_an_unknown_user_is_422(client, admin, existing, unchanged):
-    response = client.post(f"{INCIDENTS}/{existing}/roles", json={"role": "ic", "user": "ghost"}, headers=admin)
+    response = client.post(
+        f"{INCIDENTS}/{existing}/roles", json={"role": "ic", "user": "ghost"}, headers=admin
+    )
     assert_problem(response, 422, "ghost")
-    response = client.post(f"{INCIDENTS}/{existing}/roles", json={"role": "!!", "user": "ghost"}, headers=admin)
+    response = client.post(
+        f"{INCIDENTS}/{existing}/roles", json={"role": "!!", "user": "ghost"}, headers=admin
+    )
     assert_problem(response, 422, "role")
 
 
 def test_patch_with_bad_values_changes_nothing(client, admin, existing, unchanged):
-    assert_problem(client.patch(f"{INCIDENTS}/{existing}", json={"severity": "P9", "title": "new"}, headers=admin), 422)
-    assert_problem(client.patch(f"{INCIDENTS}/{existing}", json={"status": "resolved"}, headers=admin), 422)
-    assert_problem(client.patch(f"{INCIDENTS}/{existing}", json={"title": None}, headers=admin), 422)
+    assert_problem(
+        client.patch(
+            f"{INCIDENTS}/{existing}", json={"severity": "P9", "title": "new"}, headers=admin
+        ),
+        422,
+    )
+    assert_problem(
+        client.patch(f"{INCIDENTS}/{existing}", json={"status": "resolved"}, headers=admin), 422
+    )
+    assert_problem(
+        client.patch(f"{INCIDENTS}/{existing}", json={"title": None}, headers=admin), 422
+    )
 
 
 def test_empty_note_is_422(client, admin, existing, unchanged):
-    assert_problem(client.post(f"{INCIDENTS}/{existing}/notes", json={"text": ""}, headers=admin), 422)
-    assert_problem(client.post(f"{INCIDENTS}/{existing}/notes", json={"text": "   "}, headers=admin), 422)
+    assert_problem(
+        client.post(f"{INCIDENTS}/{existing}/notes", json={"text": ""}, headers=admin), 422
+    )
+    assert_problem(
+        client.post(f"{INCIDENTS}/{existing}/notes", json={"text": "   "}, headers=admin), 422
+    )

@@ -8,8 +8,12 @@ USERS = "/api/v1/users"
 
 
 def test_create_list_and_get_users(client, admin, issue_token):
-    body = {"handle": "Alice", "name": "Alice Moreau", "email": "alice@example.com",
-            "time_zone": "Europe/Paris"}
+    body = {
+        "handle": "Alice",
+        "name": "Alice Moreau",
+        "email": "alice@example.com",
+        "time_zone": "Europe/Paris",
+    }
     created = client.post(USERS, json=body, headers=admin)
     assert created.status_code == 201
     assert created.json()["handle"] == "alice"
@@ -24,8 +28,11 @@ def test_create_list_and_get_users(client, admin, issue_token):
     [
         ({"handle": "bad handle", "name": "x", "email": "x@example.com"}, 422, "handle"),
         ({"handle": "x", "name": "x", "email": "not-an-email"}, 422, "email"),
-        ({"handle": "x", "name": "x", "email": "x@example.com", "time_zone": "Mars/Olympus"}, 422,
-         "time_zone"),
+        (
+            {"handle": "x", "name": "x", "email": "x@example.com", "time_zone": "Mars/Olympus"},
+            422,
+            "time_zone",
+        ),
         ({"handle": "x", "name": "  ", "email": "x@example.com"}, 422, "name"),
         ({"handle": "x", "email": "x@example.com"}, 422, "name"),
     ],

@@ -10,6 +10,7 @@ from typing import Annotated
 import click
 import typer
 from rich.console import Console
+from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
 from warroom.cli import db, incident, serve, severity, users
@@ -49,11 +50,16 @@ def root(
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every error becomes one line on stderr and a non-zero exit."""
-    err = Console(stderr=True, highlight=False)
+    # One line per error, whatever the terminal width; details are shown literally (not markup).
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    def fail(message: str) -> None:
+        err.print(Text.assemble(("error:", "bold red"), " ", message))
+
     try:
         result = app(args=argv, prog_name="warroom", standalone_mode=False)
     except WarroomError as exc:
-        err.print(f"[bold red]error:[/] {exc.detail}")
+        fail(exc.detail)
         sys.exit(1)
     except click.ClickException as exc:
         exc.show()
@@ -63,13 +69,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except SQLAlchemyError as exc:
         first_line = str(exc).strip().splitlines()[0]
-        err.print(f"[bold red]error:[/] database error: {first_line}")
+        fail(f"database error: {first_line}")
         sys.exit(1)
     except Exception as exc:
         if os.environ.get("WARROOM_DEBUG"):
             raise
-        err.print(
-            f"[bold red]error:[/] {type(exc).__name__}: {exc} (set WARROOM_DEBUG=1 for details)"
-        )
+        fail(f"{type(exc).__name__}: {exc} (set WARROOM_DEBUG=1 for details)")
         sys.exit(1)
     sys.exit(result if isinstance(result, int) else 0)

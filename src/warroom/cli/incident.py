@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
+from rich.text import Text
 
 from warroom.cli.render import console, print_json, severity, table, when
 from warroom.cli.state import state_of
@@ -18,9 +20,16 @@ NoteOption = Annotated[str | None, typer.Option("--note", "-n", help="why, for t
 
 
 def _summary(view: IncidentOut) -> None:
+    # Text, not markup: titles are user input and may contain [brackets].
     console.print(
-        f"[bold]{view.ref}[/]  {severity(view.severity)} {view.severity_name}  "
-        f"[bold]{view.status}[/]  {view.title}"
+        Text.assemble(
+            (view.ref, "bold"),
+            "  ",
+            severity(view.severity),
+            f" {view.severity_name}  ",
+            (view.status, "bold"),
+            f"  {view.title}",
+        )
     )
 
 
@@ -147,9 +156,9 @@ def show(
         ("tags", ", ".join(view.tags) or "-"),
     ]
     for label, value in facts:
-        console.print(f"  [dim]{label:>13}[/]  {value}")
+        console.print(f"  [dim]{label:>13}[/]  {escape(value)}")
     if view.summary:
-        console.print(f"\n{view.summary}")
+        console.print(f"\n{escape(view.summary)}")
     table(
         "timeline",
         ["time", "actor", "event", "details"],

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 console = Console(highlight=False)
 
@@ -32,17 +33,16 @@ def when(moment: datetime | None) -> str:
     return "-" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%SZ")
 
 
-def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """Print a simple table."""
+def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str | Text]]) -> None:
+    """Print a simple table; plain strings are shown literally, never parsed as markup."""
     grid = Table(title=title, title_justify="left", show_lines=False)
     for column in columns:
         grid.add_column(column, overflow="fold")
     for row in rows:
-        grid.add_row(*row)
+        grid.add_row(*(cell if isinstance(cell, Text) else Text(cell) for cell in row))
     console.print(grid)
 
 
-def severity(level: str) -> str:
+def severity(level: str) -> Text:
     """A severity label with its colour (the label itself carries the meaning)."""
-    style = SEVERITY_STYLES.get(level, "")
-    return f"[{style}]{level}[/]" if style else level
+    return Text(level, style=SEVERITY_STYLES.get(level, ""))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from warroom.cli.render import console, severity, table
 from warroom.cli.state import state_of
@@ -52,4 +53,6 @@ def assess(
         security=security,
         workaround=workaround,
     )
-    console.print(f"{severity(result.level.id)} {result.level.name}: {result.reason}")
+    console.print(
+        Text.assemble(severity(result.level.id), f" {result.level.name}: {result.reason}")
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from warroom.cli.render import console, print_json, table, when
 from warroom.cli.state import state_of
@@ -42,7 +43,9 @@ def create_user(
     if as_json:
         print_json(view)
     else:
-        console.print(f"created user {view.handle} ({view.name} <{view.email}>, {view.time_zone})")
+        console.print(
+            escape(f"created user {view.handle} ({view.name} <{view.email}>, {view.time_zone})")
+        )
 
 
 @user_app.command("list")
@@ -79,6 +82,10 @@ def create_token(
             expires_at = state.clock.now() + parse_duration(expires_in)
         except ValueError as exc:
             raise ValidationFailed.for_field("expires-in", str(exc)) from None
+        except OverflowError:
+            raise ValidationFailed.for_field(
+                "expires-in", f"{expires_in!r} is too far in the future"
+            ) from None
     with state.session() as session:
         issued = service.create_token(
             session,

@@ -131,6 +131,7 @@ def declare(
         created_by=str(change.actor),
         detected_at=detected_at or now,
         updated_at=now,
+        roles=[],
     )
     set_milestones(incident, initial, now)
     session.add(incident)

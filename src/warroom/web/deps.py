@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -26,19 +26,19 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     """The application's clock."""
     clock: Clock = request.app.state.clock
     return clock
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The application's settings."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_scheme(request: Request) -> SeverityScheme:
+async def get_scheme(request: Request) -> SeverityScheme:
     """The configured severity scheme."""
     scheme: SeverityScheme = request.app.state.scheme
     return scheme
@@ -60,10 +60,10 @@ def get_actor(request: Request, session: SessionDep, clock: ClockDep) -> Actor:
     return authenticate(session, secret=secret.strip(), now=clock.now())
 
 
-def require(role: Role) -> Callable[[Actor], Actor]:
+def require(role: Role) -> Callable[[Actor], Awaitable[Actor]]:
     """A dependency that admits actors with at least ``role``."""
 
-    def check(actor: Annotated[Actor, Depends(get_actor)]) -> Actor:
+    async def check(actor: Annotated[Actor, Depends(get_actor)]) -> Actor:
         if actor.role < role:
             raise Forbidden(f"this needs the {role.name} role; the token has {actor.role.name}")
         return actor
