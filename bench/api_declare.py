@@ -110,7 +110,8 @@ def main() -> None:
     args = parser.parse_args()
     client = "wrk" if shutil.which("wrk") else "httpx (install wrk for server-bound figures)"
     print(
-        f"POST /api/v1/incidents for {args.seconds}s, {args.concurrency} connections, load: {client}"
+        f"POST /api/v1/incidents for {args.seconds}s, {args.concurrency} connections, "
+        f"load: {client}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)

@@ -23,7 +23,8 @@ def _connection() -> sqlite3.Connection:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
         connection.execute(
-            "CREATE TABLE IF NOT EXISTS incident (id INTEGER PRIMARY KEY, title TEXT, severity TEXT)"
+            "CREATE TABLE IF NOT EXISTS incident "
+            "(id INTEGER PRIMARY KEY, title TEXT, severity TEXT)"
         )
         _local.connection = connection
     return _local.connection  # type: ignore[no-any-return]

@@ -6,14 +6,16 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from warroom.change import Change
 from warroom.db import make_session_factory, transaction
 from warroom.errors import ValidationFailed
 from warroom.incidents import service
+from warroom.incidents.models import TimelineEntry
 from warroom.severity import DEFAULT_SCHEME
+from warroom.users.models import AuditEntry
 
 
 def test_twenty_concurrent_declares_get_twenty_gap_free_refs(engine: Engine, change: Change):
@@ -52,3 +54,19 @@ def test_sequence_grows_past_three_digits(session: Session, change: Change):
     ]
     session.commit()
     assert refs[998:] == ["incident-2025-11-01-999", "incident-2025-11-01-1000"]
+
+
+def test_timeline_and_audit_entries_cannot_be_changed_or_deleted(session: Session, change: Change):
+    service.declare(session, change=change, scheme=DEFAULT_SCHEME, title="a", severity="P3")
+    session.commit()
+    for model in (TimelineEntry, AuditEntry):
+        entry = session.scalars(select(model)).first()
+        assert entry is not None
+        entry.actor = "someone else"
+        with pytest.raises(TypeError, match="append-only"):
+            session.flush()
+        session.rollback()
+        session.delete(session.scalars(select(model)).first())
+        with pytest.raises(TypeError, match="append-only"):
+            session.flush()
+        session.rollback()

@@ -64,7 +64,15 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.TyperException as exc:
+        # Newer typer vendors click, so its usage errors are not click.ClickException.
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            fail(exc.format_message())
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Abort, typer.Abort):
         err.print("aborted")
         sys.exit(1)
     except SQLAlchemyError as exc:

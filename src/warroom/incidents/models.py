@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from warroom.db import Base, JSONDocument, UTCDateTime
 from warroom.users.models import User
@@ -83,3 +83,9 @@ class TimelineEntry(Base):
     actor: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+
+
+@event.listens_for(TimelineEntry, "before_update")
+@event.listens_for(TimelineEntry, "before_delete")
+def _timeline_is_append_only(mapper: Mapper[TimelineEntry], connection: Any, entry: Any) -> None:
+    raise TypeError("timeline entries are append-only: add a new entry instead")

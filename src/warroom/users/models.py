@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, String, event
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from warroom.db import Base, JSONDocument, UTCDateTime
 
@@ -55,3 +55,9 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(200))
     request_id: Mapped[str | None] = mapped_column(String(100))
     data: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+
+
+@event.listens_for(AuditEntry, "before_update")
+@event.listens_for(AuditEntry, "before_delete")
+def _audit_is_append_only(mapper: Mapper[AuditEntry], connection: Any, entry: Any) -> None:
+    raise TypeError("audit entries are append-only")

@@ -6,8 +6,8 @@ import re
 import uuid
 
 from fastapi import FastAPI
-from starlette.exceptions import HTTPException
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from warroom import __version__
