@@ -185,7 +185,7 @@ class SeverityScheme:
         if error_rate_pct is not None and error_rate_pct > 5:
             return Assessment(self._at(1), "error rate above 5 %")
         if users_affected_pct > 0:
-            return Assessment(self._at(2), "fewer than 50 % of users affected")
+            return Assessment(self._at(2), "50 % of users or fewer affected")
         return Assessment(self._at(3), "no user impact")
 
 
