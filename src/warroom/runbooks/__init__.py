@@ -1,0 +1,1 @@
+"""Runbooks: Markdown parsed into sections, matched to alerts, run as checklists."""
