@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
-from warroom.cli import db, incident, serve, severity, users
+from warroom.cli import db, incident, runbooks, serve, severity, users
 from warroom.cli.state import CliState
 from warroom.errors import WarroomError
 
@@ -29,6 +29,7 @@ app.add_typer(incident.app, name="incident")
 app.add_typer(users.user_app, name="user")
 app.add_typer(users.token_app, name="token")
 app.add_typer(severity.app, name="severity")
+app.add_typer(runbooks.app, name="runbooks")
 app.command("serve")(serve.serve)
 
 

@@ -34,7 +34,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "action",
     ),
     "verification": ("verif", "validat", "confirm"),
-    "prevention": ("prevent", "post-incident", "long-term", "follow-up"),
+    "prevention": ("prevent", "post", "long term", "follow up", "lessons"),
 }
 CHECKLIST_FIELDS = ("investigation", "steps", "resolution", "verification")
 _CONTAINER = re.compile(
@@ -42,6 +42,8 @@ _CONTAINER = re.compile(
     r"security incident",
     re.IGNORECASE,
 )
+_PROCEDURE = re.compile(r"recover|restore|roll ?back|failover|procedure|disaster", re.IGNORECASE)
+_ESCALATION = re.compile(r"escalat|contact|communicat", re.IGNORECASE)
 _SEVERITY_TAG = re.compile(r"\((P[1-5]|SEV-?[1-5])\)", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"\[([A-Za-z][^\[\]\n]{0,60})\]|<([a-z][a-z _-]{1,40})>")
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -146,28 +148,58 @@ def _labelled_fields(section: Section) -> dict[str, list[Step]]:
     return fields
 
 
-def _is_entry(section: Section, inside_entry: bool) -> bool:
-    """An incident entry: "Incident: X", a section with symptoms, or a step list under a
-    "Common incidents"-style heading. Field sections and anything inside an entry are not."""
+def _ancestors(section: Section) -> list[Section]:
+    found = []
+    parent = section.parent
+    while parent is not None:
+        found.append(parent)
+        parent = parent.parent
+    return found
+
+
+def _has_ordered_steps(section: Section) -> bool:
+    return any(
+        (isinstance(b, ListBlock) and b.ordered) or isinstance(b, CodeBlock)
+        for s in section.walk()
+        for b in s.blocks
+    )
+
+
+def _entry_kind(section: Section, inside_entry: bool) -> str | None:
+    """ "incident" for "Incident: X", a section with symptoms, or a step list under a
+    "Common incidents"-style heading; "procedure" for recovery, restore and rollback steps.
+    Field sections ("Symptoms") and anything inside an entry are neither."""
     if inside_entry or field_of(section.heading):
-        return False
+        return None
     if section.heading.lower().startswith("incident:"):
-        return True
+        return "incident"
     if any(field_of(child.heading) == "symptoms" for child in section.children):
-        return True
+        return "incident"
     if any(
         isinstance(b, Paragraph) and b.text.endswith(":") and field_of(b.text) == "symptoms"
         for b in section.blocks
     ):
-        return True
-    ancestors: list[Section] = []
-    parent = section.parent
-    while parent is not None:
-        ancestors.append(parent)
-        parent = parent.parent
-    in_container = any(a.level > 1 and _CONTAINER.search(a.heading) for a in ancestors)
+        return "incident"
+    ancestors = [a for a in _ancestors(section) if a.level > 1]
     has_steps = any(isinstance(b, ListBlock) for b in section.blocks)
-    return in_container and not section.children and has_steps
+    if any(_CONTAINER.search(a.heading) for a in ancestors) and not section.children and has_steps:
+        return "incident"
+    if _ESCALATION.search(section.heading) or section.level == 1:
+        return None
+    if section.children:
+        named = _PROCEDURE.search(section.heading) is not None
+        steps_below = not any(_is_procedure_step_list(c, True) for c in section.children)
+        return "procedure" if named and steps_below and _has_ordered_steps(section) else None
+    in_procedures = any(_PROCEDURE.search(a.heading) for a in ancestors)
+    return "procedure" if _is_procedure_step_list(section, in_procedures) else None
+
+
+def _is_procedure_step_list(section: Section, in_procedures: bool) -> bool:
+    """A leaf with numbered steps, named like a procedure or under one, and not a field."""
+    named = _PROCEDURE.search(section.heading) is not None
+    ordered = any(isinstance(b, ListBlock) and b.ordered for b in section.blocks)
+    plain = field_of(section.heading) is None
+    return (named or in_procedures) and not section.children and ordered and plain
 
 
 def _slug(text: str) -> str:
@@ -258,9 +290,10 @@ def extract(parsed: ParsedRunbook) -> Extraction:
         )
         if inside_entry:
             keys_inside.add(id(section))
-        if _is_entry(section, inside_entry):
+        kind = _entry_kind(section, inside_entry)
+        if kind:
             entry_sections.add(id(section))
-            entry.kind = "incident"
+            entry.kind = kind
             entry.fields = _labelled_fields(section)
             entry.commands = _commands(section)
             entry.checklist = [s for name in CHECKLIST_FIELDS for s in entry.fields.get(name, [])]

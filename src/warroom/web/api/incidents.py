@@ -21,6 +21,7 @@ from warroom.incidents.schemas import (
     incident_view,
     timeline_view,
 )
+from warroom.runbooks import suggest
 from warroom.web.deps import (
     Responder,
     SchemeDep,
@@ -45,9 +46,9 @@ def declare(
     actor: Responder,
 ) -> IncidentOut:
     """Declare an incident; severity aliases (SEV-1, critical, ...) are stored as P1-P4."""
-    incident = service.declare(
-        session, change=change_for(request, actor), scheme=scheme, **body.model_dump()
-    )
+    change = change_for(request, actor)
+    incident = service.declare(session, change=change, scheme=scheme, **body.model_dump())
+    suggest.attach_suggestions(session, change=change, incident=incident)
     session.commit()
     response.headers["Location"] = f"/api/v1/incidents/{incident.ref}"
     return incident_view(incident, scheme)

@@ -1,0 +1,165 @@
+"""Operations vocabulary: what alert names and people say, mapped to the words runbooks use."""
+
+from __future__ import annotations
+
+# Each key (a token or a two-word phrase, lowercased) adds the words on the right to the query.
+SYNONYMS: dict[str, str] = {
+    # errors
+    "5xx": "error errors rate 5xx",
+    "4xx": "error errors client",
+    "500": "error 5xx",
+    "502": "502 bad gateway error 5xx",
+    "503": "503 unavailable error 5xx",
+    "504": "504 gateway timeout error 5xx",
+    "errorrate": "error rate",
+    "failing": "error fail",
+    "failures": "error fail",
+    "exception": "error exception",
+    "exceptions": "error exception",
+    # latency
+    "latency": "latency slow",
+    "p99": "latency slow percentile",
+    "p95": "latency slow percentile",
+    "p90": "latency slow percentile",
+    "slow": "slow latency",
+    "sluggish": "slow latency",
+    "forever": "slow latency timeout",
+    "duration": "duration latency",
+    "responsetime": "latency slow response",
+    # memory and restarts
+    "oom": "memory oom",
+    "oomkilled": "memory oom killed",
+    "outofmemory": "memory oom",
+    "heap": "memory heap leak",
+    "rss": "memory",
+    "crashloopbackoff": "restart crash container",
+    "crashloop": "restart crash container",
+    "restarting": "restart crash",
+    "evictions": "evict eviction memory",
+    "evicted": "evict eviction memory",
+    # databases
+    "rds": "rds database",
+    "aurora": "database rds",
+    "postgres": "database postgresql",
+    "postgresql": "database",
+    "pg": "database postgresql",
+    "mysql": "database",
+    "db": "database",
+    "sql": "database query",
+    "deadlock": "database lock deadlock",
+    "deadlocks": "database lock deadlock",
+    "replica": "database replica",
+    "connections": "connection connections pool",
+    "connection": "connection pool",
+    "pool": "pool connection",
+    "freestoragespace": "storage space disk low",
+    "diskqueuedepth": "disk storage database io",
+    "iops": "database io disk",
+    # caches and queues
+    "redis": "redis cache",
+    "elasticache": "redis cache",
+    "memcached": "cache",
+    "cache": "cache redis",
+    "sqs": "sqs queue message",
+    "queue": "queue message backlog",
+    "backlog": "backlog queue depth",
+    "lag": "backlog delay",
+    "dlq": "dlq dead letter queue",
+    "deadletter": "dlq dead letter queue",
+    # compute and traffic
+    "lambda": "lambda function",
+    "throttles": "throttling throttle lambda",
+    "throttled": "throttling throttle",
+    "throttle": "throttling",
+    "429": "throttling rate limit",
+    "ratelimit": "rate limit throttling",
+    "concurrency": "concurrency lambda",
+    "cpu": "cpu utilization",
+    "cpuutilization": "cpu utilization",
+    "load": "load cpu traffic",
+    "traffic": "traffic spike load",
+    "spike": "spike traffic",
+    "ddos": "ddos abuse traffic",
+    "ecs": "ecs service task container",
+    "task": "task ecs container",
+    "pod": "container pod",
+    "kubernetes": "container",
+    "k8s": "container",
+    "alb": "alb load balancer 5xx",
+    "elb": "load balancer",
+    "apigateway": "api gateway",
+    "gateway": "gateway api",
+    "timeout": "timeout timed",
+    "timeouts": "timeout timed",
+    "timedout": "timeout",
+    # availability
+    "down": "down unavailable outage",
+    "unavailable": "unavailable down outage",
+    "unreachable": "unavailable down connectivity",
+    "outage": "outage down unavailable",
+    "healthcheck": "health check",
+    "unhealthy": "health unhealthy",
+    "probe": "health check",
+    # deployments and security
+    "deploy": "deployment deploy",
+    "deployment": "deployment deploy rollback",
+    "rollout": "deployment rollout",
+    "release": "deployment",
+    "breach": "breach security data",
+    "exfiltration": "breach data security",
+    "unauthorized": "unauthorized access",
+    "bruteforce": "unauthorized access",
+    "credentials": "credentials key access",
+    "apikey": "api key",
+    "401": "unauthorized invalid key",
+    "403": "unauthorized access forbidden",
+    # money and network
+    "billing": "billing cost",
+    "cost": "cost billing",
+    "spend": "cost billing",
+    "budget": "cost billing",
+    "vpc": "vpc network endpoint",
+    "connectivity": "connectivity network",
+    "dns": "dns network",
+    "thirdparty": "third party external",
+    "upstream": "external dependency",
+    "external": "external third party",
+    # people's words
+    "login": "login sign authentication",
+    "signin": "login sign authentication",
+    "checkout": "checkout order",
+    "orders": "order",
+    "spins": "slow latency timeout",
+    "hangs": "slow timeout",
+    "broken": "error fail",
+}
+
+# Phrases people and tools write as two words that mean one thing.
+PHRASES: dict[str, str] = {
+    "out of memory": "outofmemory",
+    "too many connections": "connections pool exhausted",
+    "dead letter": "deadletter",
+    "rate limit": "ratelimit",
+    "rate limited": "ratelimit",
+    "api key": "apikey",
+    "api gateway": "apigateway",
+    "health check": "healthcheck",
+    "third party": "thirdparty",
+    "error rate": "errorrate",
+    "response time": "responsetime",
+    "sign in": "signin",
+    "log in": "login",
+    "cold start": "coldstart",
+    "free storage space": "freestoragespace",
+}
+
+_STOPWORD_TEXT = (
+    "a an and are as at be been being but by can could did do does for from had has have how "
+    "i if in into is it its may me more most my no not of on or our out over per so some such "
+    "than that the their them then there these they this those to too up us very was we were "
+    "what when where which while who why will with you your please still again just now "
+    "firing resolved alert alerts alarm alarms warning critical info severity summary "
+    "description instance job namespace cluster prod production staging env environment value "
+    "threshold crossed datapoint datapoints greater less minutes minute seconds hours last"
+)
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
