@@ -19,7 +19,7 @@ from warroom.runbooks.parser import (
 )
 
 FIELDS: dict[str, tuple[str, ...]] = {
-    "symptoms": ("symptom", "signs", "alarm", "alert", "indicator", "what you see"),
+    "symptoms": ("symptom", "signs", "alarm", "alert", "indicator", "what you see", "when to"),
     "investigation": ("investigat", "diagnos", "triage", "check", "troubleshoot", "identify"),
     "resolution": (
         "resolution",
@@ -45,7 +45,7 @@ _CONTAINER = re.compile(
 _PROCEDURE = re.compile(r"recover|restore|roll ?back|failover|procedure|disaster", re.IGNORECASE)
 _ESCALATION = re.compile(r"escalat|contact|communicat", re.IGNORECASE)
 _SEVERITY_TAG = re.compile(r"\((P[1-5]|SEV-?[1-5])\)", re.IGNORECASE)
-_PLACEHOLDER = re.compile(r"\[([A-Za-z][^\[\]\n]{0,60})\]|<([a-z][a-z _-]{1,40})>")
+_PLACEHOLDER = re.compile(r"\[([A-Za-z][^\[\]\n]{0,60})\]|<([A-Za-z][A-Za-z _-]{1,40})>")
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -169,10 +169,13 @@ def _entry_kind(section: Section, inside_entry: bool) -> str | None:
     """ "incident" for "Incident: X", a section with symptoms, or a step list under a
     "Common incidents"-style heading; "procedure" for recovery, restore and rollback steps.
     Field sections ("Symptoms") and anything inside an entry are neither."""
-    if inside_entry or field_of(section.heading):
+    if inside_entry or field_of(section.heading) or _ESCALATION.search(section.heading):
         return None
     if section.heading.lower().startswith("incident:"):
         return "incident"
+    if _PROCEDURE.search(section.heading) and section.children and _has_ordered_steps(section):
+        if not any(_is_procedure_step_list(c, True) for c in section.children):
+            return "procedure"
     if any(field_of(child.heading) == "symptoms" for child in section.children):
         return "incident"
     if any(
@@ -184,7 +187,7 @@ def _entry_kind(section: Section, inside_entry: bool) -> str | None:
     has_steps = any(isinstance(b, ListBlock) for b in section.blocks)
     if any(_CONTAINER.search(a.heading) for a in ancestors) and not section.children and has_steps:
         return "incident"
-    if _ESCALATION.search(section.heading) or section.level == 1:
+    if section.level == 1:
         return None
     if section.children:
         named = _PROCEDURE.search(section.heading) is not None

@@ -1,15 +1,17 @@
-"""Rank runbook incident entries for an alert with field-weighted BM25 and an ops vocabulary.
+"""Rank runbook entries for an alert: field-weighted BM25 plus heading coverage, with an ops
+vocabulary, and abstain when the best match is not convincing.
 
 Headings count most, then symptoms, then the steps; commands a little. The query side splits
-camelCase and symbols and adds vocabulary words (OOM → memory, 5xx → error rate, ...). A match
-below the confidence threshold is not suggested: abstaining beats a wrong runbook at 3 a.m.
+camelCase and symbols and adds vocabulary words (OOM → memory, 5xx → error rate, ...). Words
+the runbooks never use (etcd, kafka, ...) lower the confidence. A match below the threshold is
+not suggested: abstaining beats a wrong runbook at 3 a.m.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,31 +23,54 @@ from warroom.runbooks.vocabulary import PHRASES, STOPWORDS, SYNONYMS
 _stemmer = snowballstemmer.stemmer("english")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _WORD = re.compile(r"[a-z0-9]+")
+_STATUS_CLASS = re.compile(r"([1-5])[xX]{2}")
+_SEVERITY_TAG = re.compile(r"\b(?:P[1-5]|SEV-?[1-5])\b", re.IGNORECASE)
 _NUMBERISH = re.compile(r"^\d+(\.\d+)*$")
 _KEEP_NUMBERS = frozenset({"401", "403", "429", "500", "502", "503", "504"})
-
-HEADING_WEIGHT = 3.0
-PARENT_WEIGHT = 1.0
-SYMPTOM_WEIGHT = 2.0
-STEP_WEIGHT = 1.0
-COMMAND_WEIGHT = 0.3
-SYNONYM_WEIGHT = 0.5
-DEFAULT_THRESHOLD = 0.3
+_PHRASES = [
+    (re.compile(rf"\b{re.escape(phrase)}s?\b"), joined)
+    for phrase, joined in sorted(PHRASES.items(), key=lambda item: -len(item[0]))
+]
+_HEADING_NOISE = frozenset({"incid"})
 QUERY_LABELS = {"alertname": 1.0, "service": 0.5, "app": 0.5, "component": 0.5, "job": 0.3}
 QUERY_ANNOTATIONS = ("summary", "description", "message")
 
+Term = tuple[str, float, str, bool]
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """The matcher's knobs, chosen by measurement with bench/runbook_match.py."""
+
+    heading: float = 6.0
+    parent: float = 0.0
+    symptoms: float = 3.0
+    steps: float = 0.5
+    commands: float = 0.3
+    synonym: float = 0.7
+    description: float = 0.3
+    unknown: float = 0.5
+    coverage: float = 0.2
+    k1: float = 2.0
+    b: float = 0.75
+    threshold: float = 0.2
+
+
+def stem(word: str) -> str:
+    """The stem the matcher indexes ``word`` under."""
+    return str(_stemmer.stemWord(word))
+
 
 def _surface_words(text: str) -> list[str]:
-    spaced = _CAMEL.sub(" ", text.replace("_", " "))
-    lowered = spaced.lower()
-    for phrase, joined in PHRASES.items():
-        lowered = lowered.replace(phrase, joined)
-    words = []
-    for word in _WORD.findall(lowered):
-        if word in STOPWORDS or (_NUMBERISH.match(word) and word not in _KEEP_NUMBERS):
-            continue
-        words.append(word)
-    return words
+    text = _STATUS_CLASS.sub(lambda m: f" {m.group(1)}xx ", _SEVERITY_TAG.sub(" ", text))
+    lowered = _CAMEL.sub(" ", text.replace("_", " ")).lower()
+    for pattern, joined in _PHRASES:
+        lowered = pattern.sub(joined, lowered)
+    return [
+        word
+        for word in _WORD.findall(lowered)
+        if word not in STOPWORDS and (not _NUMBERISH.match(word) or word in _KEEP_NUMBERS)
+    ]
 
 
 def _glued(text: str) -> list[str]:
@@ -53,15 +78,12 @@ def _glued(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.lower().replace("-", "").replace("_", "")) if len(w) > 3]
 
 
-def weighted_terms(text: str, weight: float = 1.0) -> list[tuple[str, float, str]]:
-    """(stem, weight, surface word) for every word, plus vocabulary words at a lower weight."""
-    found: list[tuple[str, float, str]] = []
+def weighted_terms(text: str, weight: float = 1.0) -> list[Term]:
+    """(stem, weight, surface word, from vocabulary?) for every word and its vocabulary words."""
     words = _surface_words(text)
-    for word in words:
-        found.append((_stemmer.stemWord(word), weight, word))
+    found: list[Term] = [(stem(word), weight, word, False) for word in words]
     for word in {*words, *_glued(text)}:
-        for extra in SYNONYMS.get(word, "").split():
-            found.append((_stemmer.stemWord(extra), weight * SYNONYM_WEIGHT, word))
+        found += [(stem(extra), weight, word, True) for extra in SYNONYMS.get(word, "").split()]
     return found
 
 
@@ -74,6 +96,7 @@ class Candidate:
     heading: str
     line: int
     terms: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    heading_terms: set[str] = field(default_factory=set)
     length: float = 0.0
 
 
@@ -111,7 +134,7 @@ class AlertQuery:
             tags=[str(t) for t in data.get("tags") or []],
         )
 
-    def terms(self) -> list[tuple[str, float, str]]:
+    def terms(self, description_weight: float = 0.6) -> list[Term]:
         """Weighted query terms from title, labels, annotations, description and tags."""
         found = weighted_terms(self.title, 1.0)
         for key, weight in QUERY_LABELS.items():
@@ -119,8 +142,8 @@ class AlertQuery:
                 found += weighted_terms(self.labels[key], weight)
         for key in QUERY_ANNOTATIONS:
             if self.labels.get(key):
-                found += weighted_terms(self.labels[key], 0.6)
-        found += weighted_terms(self.description, 0.6)
+                found += weighted_terms(self.labels[key], description_weight)
+        found += weighted_terms(self.description, description_weight)
         if self.service:
             found += weighted_terms(self.service, 0.5)
         for tag in self.tags:
@@ -144,69 +167,90 @@ def candidate(
     line: int,
     path: Sequence[str],
     fields: Mapping[str, Sequence[Mapping[str, Any]]],
+    tuning: Tuning = Tuning(),
 ) -> Candidate:
     """Build the weighted bag of terms for one runbook entry."""
     entry = Candidate(section_id=section_id, file=file, heading=heading, line=line)
-    parts: list[tuple[str, float]] = [(heading, HEADING_WEIGHT)]
-    parts += [(p, PARENT_WEIGHT) for p in path[1:-1]]
+    parts: list[tuple[str, float]] = [(heading, tuning.heading)]
+    parts += [(p, tuning.parent) for p in path[1:-1]]
     for name, steps in fields.items():
         text, commands = _step_text(steps)
-        parts.append((text, SYMPTOM_WEIGHT if name == "symptoms" else STEP_WEIGHT))
-        parts.append((commands, COMMAND_WEIGHT))
+        parts.append((text, tuning.symptoms if name == "symptoms" else tuning.steps))
+        parts.append((commands, tuning.commands))
     for text, weight in parts:
-        for stem, term_weight, _ in weighted_terms(text, weight):
-            entry.terms[stem] += term_weight
+        for term, term_weight, _, synonym in weighted_terms(text, weight):
+            entry.terms[term] += term_weight * (tuning.synonym if synonym else 1.0)
+    entry.heading_terms = {t for t, _, _, synonym in weighted_terms(heading) if not synonym}
+    entry.heading_terms -= _HEADING_NOISE
     entry.length = sum(entry.terms.values())
     return entry
 
 
 class Matcher:
-    """BM25 over runbook entries with weighted fields and a confidence threshold."""
+    """Scores runbook entries for alerts; see the module docstring."""
 
-    def __init__(
-        self,
-        candidates: Sequence[Candidate],
-        *,
-        threshold: float = DEFAULT_THRESHOLD,
-        k1: float = 1.2,
-        b: float = 0.75,
-    ) -> None:
+    def __init__(self, candidates: Sequence[Candidate], *, tuning: Tuning = Tuning()) -> None:
         self.candidates = list(candidates)
-        self.threshold = threshold
-        self.k1 = k1
-        self.b = b
+        self.tuning = tuning
+        self.threshold = tuning.threshold
         count = len(self.candidates) or 1
         self.average_length = sum(c.length for c in self.candidates) / count or 1.0
-        document_frequency: Counter[str] = Counter()
+        document_frequency: dict[str, int] = defaultdict(int)
         for entry in self.candidates:
-            document_frequency.update(entry.terms.keys())
+            for term in entry.terms:
+                document_frequency[term] += 1
         self.idf = {
             term: math.log(1 + (count - n + 0.5) / (n + 0.5))
             for term, n in document_frequency.items()
         }
+        self.max_idf = math.log(1 + (count + 0.5) / 0.5)
+
+    def _query_weights(
+        self, query: AlertQuery
+    ) -> tuple[dict[str, float], dict[str, set[str]], float]:
+        weights: dict[str, float] = defaultdict(float)
+        surfaces: dict[str, set[str]] = defaultdict(set)
+        terms = query.terms(self.tuning.description)
+        for term, weight, surface, synonym in terms:
+            # A vocabulary word counts fully when the alert's own word is unknown to the
+            # runbooks (a translation, e.g. "crawling" → slow), partly when both are known.
+            if synonym and stem(surface) in self.idf:
+                weight *= self.tuning.synonym
+            weights[term] = max(weights[term], weight)
+            surfaces[term].add(surface)
+        translated = {stem(surface) for _, _, surface, synonym in terms if synonym}
+        unknown = sum(
+            w
+            for t, w in weights.items()
+            if t not in self.idf and len(t) > 2 and t not in translated
+        )
+        return weights, surfaces, unknown
 
     def match(self, query: AlertQuery, limit: int = 5) -> list[Match]:
         """Suggestions, best first, at most ``limit``; empty when nothing fits well enough."""
-        weights: dict[str, float] = defaultdict(float)
-        surfaces: dict[str, set[str]] = defaultdict(set)
-        for stem, weight, surface in query.terms():
-            weights[stem] = max(weights[stem], weight)
-            surfaces[stem].add(surface)
+        tuning = self.tuning
+        weights, surfaces, unknown = self._query_weights(query)
         known = {t: w for t, w in weights.items() if t in self.idf}
         if not known:
             return []
-        ceiling = sum(w * self.idf[t] * (self.k1 + 1) for t, w in known.items())
+        ceiling = sum(w * self.idf[t] * (tuning.k1 + 1) for t, w in known.items())
+        ceiling += tuning.unknown * unknown * self.max_idf * (tuning.k1 + 1)
         scored: list[tuple[float, Candidate, list[tuple[float, str]]]] = []
         for entry in self.candidates:
-            norm = self.k1 * (1 - self.b + self.b * entry.length / self.average_length)
+            norm = tuning.k1 * (1 - tuning.b + tuning.b * entry.length / self.average_length)
             contributions = []
             for term, weight in known.items():
                 frequency = entry.terms.get(term, 0.0)
                 if frequency:
-                    gain = weight * self.idf[term] * frequency * (self.k1 + 1) / (frequency + norm)
-                    contributions.append((gain, term))
-            if contributions:
-                scored.append((sum(g for g, _ in contributions) / ceiling, entry, contributions))
+                    gain = weight * self.idf[term] * frequency * (tuning.k1 + 1)
+                    contributions.append((gain / (frequency + norm), term))
+            if not contributions:
+                continue
+            lexical = sum(g for g, _ in contributions) / ceiling
+            heading_mass = sum(self.idf.get(t, 0.0) for t in entry.heading_terms) or 1.0
+            covered = sum(self.idf.get(t, 0.0) for t in entry.heading_terms if t in known)
+            score = (1 - tuning.coverage) * lexical + tuning.coverage * covered / heading_mass
+            scored.append((score, entry, contributions))
         scored.sort(key=lambda item: (-item[0], item[1].file, item[1].line))
         matches = []
         for score, entry, contributions in scored[:limit]:

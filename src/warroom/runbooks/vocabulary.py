@@ -132,6 +132,64 @@ SYNONYMS: dict[str, str] = {
     "spins": "slow latency timeout",
     "hangs": "slow timeout",
     "broken": "error fail",
+    # added: metric and exception names as monitoring tools emit them
+    "errors": "error rate",
+    "failed": "fail failure",
+    "failing": "fail failure error",
+    "failure": "fail failure",
+    "slo": "error rate availability",
+    "burn": "error rate",
+    "availability": "availability outage error",
+    "nobody": "outage down unavailable users",
+    "everyone": "outage down users",
+    "etimedout": "connection timeout",
+    "econnrefused": "connection refused down",
+    "5432": "postgresql database connection",
+    "3306": "mysql database connection",
+    "6379": "redis cache",
+    "hikaripool": "connection pool",
+    "hikari": "connection pool",
+    "statement": "query database",
+    "queries": "query slow database",
+    "locks": "lock database",
+    "cannotpullcontainererror": "deployment failure container image",
+    "ecr": "container image deployment",
+    "jvm": "memory heap",
+    "gc": "memory heap",
+    "maxmemory": "memory redis",
+    "crawling": "slow latency",
+    "toomanyrequestsexception": "throttling throttle rate limit",
+    "sendgrid": "third party external",
+    "stripe": "third party external",
+    "twilio": "third party external",
+    "vendor": "third party external",
+    "provider": "third party external",
+    "statuspage": "third party external status",
+    "rps": "traffic requests",
+    "requestcount": "traffic requests",
+    "hpa": "scale traffic",
+    "autoscaler": "scale traffic",
+    "replicas": "scale",
+    "surge": "traffic spike",
+    "vpce": "vpc endpoint connectivity",
+    "privatelink": "vpc endpoint connectivity",
+    "packetsdropped": "vpc endpoint network connectivity",
+    "rootaccountusage": "unauthorized access root",
+    "iam": "iam access credentials",
+    "iamuser": "iam access credentials unauthorized",
+    "consolelogin": "unauthorized access login",
+    "guardduty": "unauthorized access security",
+    "sensitivedata": "data breach security",
+    "pii": "data breach personal",
+    "exposed": "data breach",
+    "leaked": "data breach",
+    "downloaded": "data breach",
+    "deleted": "data recovery restore",
+    "truncated": "data recovery restore",
+    "corrupted": "data recovery restore",
+    "corruption": "data recovery restore",
+    "frontend": "frontend rollback",
+    "regression": "rollback deployment",
 }
 
 # Phrases people and tools write as two words that mean one thing.
@@ -151,6 +209,13 @@ PHRASES: dict[str, str] = {
     "log in": "login",
     "cold start": "coldstart",
     "free storage space": "freestoragespace",
+    "too many clients": "connections pool exhausted",
+    "rate exceeded": "ratelimit",
+    "status page": "statuspage",
+    "white screen": "frontend error",
+    "blank page": "frontend error",
+    "delete without where": "deleted",
+    "takes forever": "slow latency",
 }
 
 _STOPWORD_TEXT = (
@@ -160,6 +225,9 @@ _STOPWORD_TEXT = (
     "what when where which while who why will with you your please still again just now "
     "firing resolved alert alerts alarm alarms warning critical info severity summary "
     "description instance job namespace cluster prod production staging env environment value "
-    "threshold crossed datapoint datapoints greater less minutes minute seconds hours last"
+    "threshold crossed datapoint datapoints greater less minutes minute seconds hours last "
+    "east west north south central us eu ap virginia ohio oregon california ireland london "
+    "paris frankfurt stockholm tokyo seoul singapore sydney mumbai canada aws com https http www "
+    "io net org exporter count sum avg average maximum minimum detected state p1 p2 p3 p4 sev"
 )
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
