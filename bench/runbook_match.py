@@ -68,7 +68,8 @@ def evaluate(
                 "; ".join(f"{e['file'][:3]} {e['heading']}" for e in case["expected"]) or "(none)"
             )
             print(
-                f"MISS {case['id']:<10} {case['alert']['title'][:60]!r}\n     got {got}\n     want {want}"
+                f"MISS {case['id']:<10} {case['alert']['title'][:60]!r}\n"
+                f"     got {got}\n     want {want}"
             )
     return tallies
 
@@ -108,7 +109,8 @@ def main() -> None:
         if args.threshold is not None:
             matcher.threshold = args.threshold
         print(
-            f"{len(cases)} labelled alerts, {len(matcher.candidates)} runbook entries, threshold {matcher.threshold}"
+            f"{args.data.name}: {len(cases)} labelled alerts, "
+            f"{len(matcher.candidates)} runbook entries, threshold {matcher.threshold}"
         )
         report(evaluate(matcher, cases, args.show_misses))
 
@@ -118,7 +120,9 @@ def main() -> None:
             t = evaluate(matcher, cases)
             c, n = t["covered"], t["none"]
             print(
-                f"  {threshold:.2f}: top-1 {100 * c['top1'] / c['n']:.1f}%  hit@3 {100 * c['hit3'] / c['n']:.1f}%  abstain {100 * n['abstain'] / n['n']:.1f}%"
+                f"  {threshold:.2f}: top-1 {100 * c['top1'] / c['n']:.1f}%  "
+                f"hit@3 {100 * c['hit3'] / c['n']:.1f}%  "
+                f"abstain {100 * n['abstain'] / n['n']:.1f}%"
             )
 
         batch = Path(tmp) / "batch.jsonl"
@@ -136,7 +140,8 @@ def main() -> None:
         )
         elapsed = time.perf_counter() - started
         print(
-            f"\nbatch CLI: {len(result.stdout.splitlines())} lines for 1,000 alerts in {elapsed:.2f}s (process start included)"
+            f"\nbatch CLI: {len(result.stdout.splitlines())} lines for 1,000 alerts in "
+            f"{elapsed:.2f}s (process start included)"
         )
 
 

@@ -44,7 +44,8 @@ def test_unclosed_fence_does_not_swallow_the_file_into_headings():
 def test_checklists_ordered_steps_nested_items_and_tables():
     text = (
         "# A\n\n- [ ] first\n- [x] second\n\n1. Do this\n   ```sh\n   run it\n   ```\n"
-        "2. Then\n   - sub a\n   - sub b\n\n| Severity | Response Time |\n|---|---|\n| P1 | 15 min |\n"
+        "2. Then\n   - sub a\n   - sub b\n\n"
+        "| Severity | Response Time |\n|---|---|\n| P1 | 15 min |\n"
     )
     blocks = parse(text).sections[0].blocks
     checklist, steps, table = blocks
@@ -60,7 +61,7 @@ def test_checklists_ordered_steps_nested_items_and_tables():
 
 
 def test_broken_encodings_are_repaired_or_replaced():
-    assert decode("Decision â†’ SEV1".encode()) == "Decision → SEV1"
+    assert decode("Decision \u00e2\u2020\u2019 SEV1".encode()) == "Decision → SEV1"
     assert decode("caf\xe9 down".encode("cp1252")) == "café down"
     assert decode(b"\xef\xbb\xbfBOM first") == "BOM first"
     assert decode(b"line\r\nbreaks\rhere") == "line\nbreaks\nhere"

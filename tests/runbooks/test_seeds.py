@@ -79,7 +79,7 @@ def test_seed_001_incident_headings_code_comments_and_mojibake():
     assert any("pg_terminate_backend" in c["code"] for c in pool.commands)
     assess = entry(runbook, "2. Assess Severity")
     assert "Are all users affected? → SEV1" in assess.body
-    assert "â†’" not in assess.body
+    assert "\u00e2\u2020\u2019" not in assess.body  # the mojibake of →
     initial = next(t for t in runbook.templates if t["heading"] == "Initial Notification")
     assert initial["text"].startswith("🚨 INCIDENT DETECTED - <Service Name>")
     assert "Brief description of user impact" in initial["placeholders"]

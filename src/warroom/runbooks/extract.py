@@ -173,7 +173,8 @@ def _entry_kind(section: Section, inside_entry: bool) -> str | None:
         return None
     if section.heading.lower().startswith("incident:"):
         return "incident"
-    if _PROCEDURE.search(section.heading) and section.children and _has_ordered_steps(section):
+    named = _PROCEDURE.search(section.heading) is not None
+    if named and section.children and _has_ordered_steps(section):
         if not any(_is_procedure_step_list(c, True) for c in section.children):
             return "procedure"
     if any(field_of(child.heading) == "symptoms" for child in section.children):

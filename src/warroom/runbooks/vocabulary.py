@@ -12,7 +12,7 @@ SYNONYMS: dict[str, str] = {
     "503": "503 unavailable error 5xx",
     "504": "504 gateway timeout error 5xx",
     "errorrate": "error rate",
-    "failing": "error fail",
+    "failing": "fail failure error",
     "failures": "error fail",
     "exception": "error exception",
     "exceptions": "error exception",
@@ -135,7 +135,6 @@ SYNONYMS: dict[str, str] = {
     # added: metric and exception names as monitoring tools emit them
     "errors": "error rate",
     "failed": "fail failure",
-    "failing": "fail failure error",
     "failure": "fail failure",
     "slo": "error rate availability",
     "burn": "error rate",
