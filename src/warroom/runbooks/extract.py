@@ -166,17 +166,15 @@ def _has_ordered_steps(section: Section) -> bool:
 
 
 def _entry_kind(section: Section, inside_entry: bool) -> str | None:
-    """ "incident" for "Incident: X", a section with symptoms, or a step list under a
+    """Return "incident" for "Incident: X", a section with symptoms, or a step list under a
     "Common incidents"-style heading; "procedure" for recovery, restore and rollback steps.
     Field sections ("Symptoms") and anything inside an entry are neither."""
     if inside_entry or field_of(section.heading) or _ESCALATION.search(section.heading):
         return None
     if section.heading.lower().startswith("incident:"):
         return "incident"
-    named = _PROCEDURE.search(section.heading) is not None
-    if named and section.children and _has_ordered_steps(section):
-        if not any(_is_procedure_step_list(c, True) for c in section.children):
-            return "procedure"
+    if _is_procedure_with_parts(section):
+        return "procedure"
     if any(field_of(child.heading) == "symptoms" for child in section.children):
         return "incident"
     if any(
@@ -188,14 +186,18 @@ def _entry_kind(section: Section, inside_entry: bool) -> str | None:
     has_steps = any(isinstance(b, ListBlock) for b in section.blocks)
     if any(_CONTAINER.search(a.heading) for a in ancestors) and not section.children and has_steps:
         return "incident"
-    if section.level == 1:
+    if section.level == 1 or section.children:
         return None
-    if section.children:
-        named = _PROCEDURE.search(section.heading) is not None
-        steps_below = not any(_is_procedure_step_list(c, True) for c in section.children)
-        return "procedure" if named and steps_below and _has_ordered_steps(section) else None
     in_procedures = any(_PROCEDURE.search(a.heading) for a in ancestors)
     return "procedure" if _is_procedure_step_list(section, in_procedures) else None
+
+
+def _is_procedure_with_parts(section: Section) -> bool:
+    """A procedure heading whose parts hold numbered steps or commands (Rollback Procedure)."""
+    named = _PROCEDURE.search(section.heading) is not None
+    steps_below = any(_is_procedure_step_list(c, True) for c in section.children)
+    parts = section.level > 1 and bool(section.children) and not steps_below
+    return named and parts and _has_ordered_steps(section)
 
 
 def _is_procedure_step_list(section: Section, in_procedures: bool) -> bool:
