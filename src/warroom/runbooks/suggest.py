@@ -21,7 +21,9 @@ SUGGESTIONS = 3
 
 def build_matcher(session: Session) -> Matcher:
     """A matcher over every imported runbook's incident entries."""
-    files = dict(session.execute(select(Runbook.id, Runbook.file_name)).tuples().all())
+    files = {
+        row.id: row.file_name for row in session.execute(select(Runbook.id, Runbook.file_name))
+    }
     return Matcher(
         [
             candidate(
