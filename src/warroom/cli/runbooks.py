@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 
@@ -142,25 +142,32 @@ def match(
         return
     stream = sys.stdin if str(batch) == "-" else batch.open(encoding="utf-8")
     with stream:
-        for number, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-                alert = item["alert"]
-                query = AlertQuery.from_json(alert)
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                raise ValidationFailed.for_field(
-                    "batch", f'line {number} is not {{"id", "alert": {{...}}}}: {exc}'
-                ) from None
-            ranked = [
-                {
-                    "file": m.file,
-                    "heading": m.heading,
-                    "line": m.line,
-                    "score": m.score,
-                    "reason": m.reason,
-                }
-                for m in matcher.match(query)
-            ]
-            print(json.dumps({"id": item.get("id"), "ranked": ranked}, ensure_ascii=False))
+        items = _read_batch(stream)
+    for item_id, query in items:
+        ranked = [
+            {
+                "file": m.file,
+                "heading": m.heading,
+                "line": m.line,
+                "score": m.score,
+                "reason": m.reason,
+            }
+            for m in matcher.match(query)
+        ]
+        print(json.dumps({"id": item_id, "ranked": ranked}, ensure_ascii=False))
+
+
+def _read_batch(stream: TextIO) -> list[tuple[object, AlertQuery]]:
+    """Every line of a batch file, checked before any output is written."""
+    items = []
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            items.append((item.get("id"), AlertQuery.from_json(item["alert"])))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ValidationFailed.for_field(
+                "batch", f'line {number} is not {{"id", "alert": {{...}}}}: {exc}'
+            ) from None
+    return items

@@ -23,7 +23,7 @@ SYNONYMS: dict[str, str] = {
     "p90": "latency slow percentile",
     "slow": "slow latency",
     "sluggish": "slow latency",
-    "forever": "slow latency timeout",
+    "forever": "slow latency",
     "duration": "duration latency",
     "responsetime": "latency slow response",
     # memory and restarts
