@@ -23,6 +23,7 @@ from warroom.runbooks.vocabulary import PHRASES, STOPWORDS, SYNONYMS
 _stemmer = snowballstemmer.stemmer("english")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _WORD = re.compile(r"[a-z0-9]+")
+_IDENTIFIER = re.compile(r"[A-Za-z0-9]+")
 _STATUS_CLASS = re.compile(r"([1-5])[xX]{2}")
 _SEVERITY_TAG = re.compile(r"\b(?:P[1-5]|SEV-?[1-5])\b", re.IGNORECASE)
 _NUMBERISH = re.compile(r"^\d+(\.\d+)*$")
@@ -73,9 +74,13 @@ def _surface_words(text: str) -> list[str]:
     ]
 
 
-def _glued(text: str) -> list[str]:
-    """Whole identifiers lowercased (``CrashLoopBackOff`` → crashloopbackoff) for the vocabulary."""
-    return [w for w in _WORD.findall(text.lower().replace("-", "").replace("_", "")) if len(w) > 3]
+def _glued(text: str) -> set[str]:
+    """Identifiers lowercased whole (``CrashLoopBackOff`` → crashloopbackoff, also with their
+    dashes and underscores dropped) for the vocabulary."""
+    parts = _IDENTIFIER.findall(text) + _WORD.findall(
+        text.lower().replace("-", "").replace("_", "")
+    )
+    return {part.lower() for part in parts if len(part) > 3}
 
 
 def weighted_terms(text: str, weight: float = 1.0) -> list[Term]:

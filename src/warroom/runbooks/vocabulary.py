@@ -189,6 +189,13 @@ SYNONYMS: dict[str, str] = {
     "corruption": "data recovery restore",
     "frontend": "frontend rollback",
     "regression": "rollback deployment",
+    "errorbudget": "error rate slo",
+    "approximateageofoldestmessage": "sqs queue backlog message age",
+    "approximatenumberofmessagesvisible": "sqs queue backlog depth",
+    "oldest": "backlog queue age",
+    "late": "delay backlog",
+    "delayed": "delay backlog",
+    "invocations": "lambda traffic",
 }
 
 # Phrases people and tools write as two words that mean one thing.
@@ -215,6 +222,8 @@ PHRASES: dict[str, str] = {
     "blank page": "frontend error",
     "delete without where": "deleted",
     "takes forever": "slow latency",
+    "error budget": "errorbudget",
+    "error spike": "errorrate",
 }
 
 _STOPWORD_TEXT = (
