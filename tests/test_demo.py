@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from warroom.clock import FakeClock
 from warroom.demo import STORIES, USERS, seed_demo
 from warroom.incidents.models import Incident, TimelineEntry
+from warroom.runbooks.suggest import checklist
 from warroom.severity import DEFAULT_SCHEME
 from warroom.users.service import authenticate
 
@@ -31,6 +32,11 @@ def test_demo_covers_severities_and_statuses_and_is_seeded_once(session: Session
         i.status for i in incidents
     }
     assert session.scalar(select(func.count()).select_from(TimelineEntry)) > 20
+    checkout = next(i for i in incidents if i.service == "checkout-api")
+    items = checklist(session, checkout)
+    assert items[0].text.startswith("Check whether a deploy went out")
+    assert items[0].done_at is not None
+    assert items[1].done_at is None
     assert authenticate(session, secret=first.admin_token, now=clock.now()).role.name == "admin"
 
     second = seed_demo(session, clock=clock, scheme=DEFAULT_SCHEME)

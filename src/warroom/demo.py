@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from importlib.resources import files
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -13,6 +14,8 @@ from warroom.change import Change
 from warroom.clock import Clock, FakeClock
 from warroom.incidents import service
 from warroom.incidents.models import Incident
+from warroom.runbooks import suggest
+from warroom.runbooks.library import import_runbook
 from warroom.severity import SeverityScheme
 from warroom.users.models import User
 from warroom.users.service import create_token, create_user
@@ -122,6 +125,9 @@ STORIES = (
             Step(_m(8), "dmitri", "status", {"status": "acknowledged"}),
             Step(_m(2), "dmitri", "role", {"role": "incident_commander", "user": "dmitri"}),
             Step(_m(5), "dmitri", "status", {"status": "investigating"}),
+            Step(_m(1), "dmitri", "runbook"),
+            Step(_m(6), "dmitri", "tick", {"item": "1"}),
+            Step(_m(3), "dmitri", "tick", {"item": "2"}),
             Step(
                 _m(15),
                 "dmitri",
@@ -143,6 +149,8 @@ STORIES = (
             Step(_m(3), "alice", "status", {"status": "acknowledged"}),
             Step(_m(1), "alice", "role", {"role": "incident_commander", "user": "alice"}),
             Step(_m(2), "alice", "status", {"status": "investigating"}),
+            Step(_m(1), "alice", "runbook"),
+            Step(_m(2), "alice", "tick", {"item": "1"}),
             Step(
                 _m(6),
                 "alice",
@@ -193,9 +201,10 @@ def _play(session: Session, story: Story, clock: FakeClock, scheme: SeveritySche
         user = users[handle]
         return Change(actor=Actor("user", handle, Role.responder, user.id), clock=clock)
 
+    system = Change(actor=SYSTEM, clock=clock)
     incident = service.declare(
         session,
-        change=Change(actor=SYSTEM, clock=clock),
+        change=system,
         scheme=scheme,
         title=story.title,
         severity=story.severity,
@@ -205,6 +214,7 @@ def _play(session: Session, story: Story, clock: FakeClock, scheme: SeveritySche
         tags=story.tags,
         customer_facing=story.severity in ("P1", "P2"),
     )
+    suggestions = suggest.attach_suggestions(session, change=system, incident=incident)
     for step in story.steps:
         clock.advance(step.after)
         change = change_by(step.who)
@@ -219,6 +229,18 @@ def _play(session: Session, story: Story, clock: FakeClock, scheme: SeveritySche
                 incident=incident,
                 role=step.args["role"],
                 user_handle=step.args["user"],
+            )
+        elif step.action == "runbook" and suggestions:
+            suggest.accept(
+                session, change=change, incident=incident, section_id=suggestions[0].section_id
+            )
+        elif step.action == "tick":
+            suggest.mark(
+                session,
+                change=change,
+                incident=incident,
+                position=int(step.args["item"]),
+                done=True,
             )
         else:
             service.add_note(session, change=change, incident=incident, text=step.args["text"])
@@ -241,9 +263,11 @@ def seed_demo(session: Session, *, clock: Clock, scheme: SeverityScheme) -> Demo
                     email=email,
                     time_zone=time_zone,
                 )
+        runbook = files("warroom").joinpath("demo_runbook.md").read_bytes()
+        import_runbook(session, change=setup, source="demo/shop-runbook.md", raw=runbook)
         for story in sorted(STORIES, key=lambda s: s.ago, reverse=True):
             _play(session, story, FakeClock(now - story.ago), scheme)
-        seeded = f"{len(USERS)} users and {len(STORIES)} incidents added"
+        seeded = f"{len(USERS)} users, a runbook and {len(STORIES)} incidents added"
     issued = create_token(
         session,
         change=setup,
