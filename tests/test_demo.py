@@ -125,7 +125,13 @@ def test_serve_demo_answers_the_quick_start_over_real_http(database_url: str, en
                 "items"
             ]
         ]
-        assert kinds == ["declared", "status_changed", "status_changed", "role_assigned"]
+        assert kinds == [
+            "declared",
+            "runbook_suggested",
+            "status_changed",
+            "status_changed",
+            "role_assigned",
+        ]
     finally:
         process.terminate()
         process.wait(timeout=30)
