@@ -32,6 +32,8 @@ format: install
 
 bench: install
 	$(BIN)/python bench/api_declare.py
+	$(BIN)/python bench/runbook_match.py
+	$(BIN)/python bench/runbook_match.py --data tests/data/runbook_holdout.jsonl
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

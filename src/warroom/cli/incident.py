@@ -13,6 +13,7 @@ from warroom.cli.state import state_of
 from warroom.incidents import service, timeline
 from warroom.incidents.lifecycle import Status
 from warroom.incidents.schemas import IncidentOut, incident_view, timeline_view
+from warroom.runbooks import suggest
 
 app = typer.Typer(help="Declare, list, show and drive incidents.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
@@ -51,9 +52,10 @@ def declare(
     """Declare a new incident and print its ref."""
     state = state_of(ctx)
     with state.session() as session:
+        change = state.change(session)
         incident = service.declare(
             session,
-            change=state.change(session),
+            change=change,
             scheme=state.settings.severity_scheme,
             title=title,
             severity=severity_label,
@@ -64,11 +66,16 @@ def declare(
             impact=impact,
             customer_facing=customer_facing,
         )
+        suggestions = suggest.attach_suggestions(session, change=change, incident=incident)
         view = incident_view(incident, state.settings.severity_scheme)
     if as_json:
         print_json(view)
-    else:
-        _summary(view)
+        return
+    _summary(view)
+    for match in suggestions:
+        console.print(
+            f"  runbook: {match.heading} ({match.file}:{match.line}) {match.reason}", markup=False
+        )
 
 
 @app.command("list")
