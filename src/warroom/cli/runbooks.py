@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, TextIO
 
@@ -14,7 +15,7 @@ from warroom.cli.state import state_of
 from warroom.errors import ValidationFailed
 from warroom.runbooks import library, suggest
 from warroom.runbooks.matcher import AlertQuery
-from warroom.runbooks.schemas import match_view, runbook_view, summary_view
+from warroom.runbooks.schemas import runbook_view, summary_view
 
 app = typer.Typer(help="Runbooks: import, show, match.", no_args_is_help=True)
 
@@ -136,9 +137,10 @@ def match(
     if batch is None:
         labels = dict(item.split("=", 1) for item in label or [] if "=" in item)
         matches = matcher.match(AlertQuery(title=title, description=description, labels=labels))
-        if not matches:
+        if matches:
+            print_json({"ranked": [asdict(m) for m in matches]})
+        else:
             console.print("no runbook section fits this alert")
-        print_json([match_view(m) for m in matches]) if matches else None
         return
     stream = sys.stdin if str(batch) == "-" else batch.open(encoding="utf-8")
     with stream:

@@ -89,21 +89,10 @@ class MatchIn(BaseModel):
     tags: list[str] = Field(default_factory=list, max_length=100)
 
 
-class MatchOut(BaseModel):
-    """One suggestion."""
-
-    section_id: str
-    file: str
-    heading: str
-    line: int
-    score: float
-    reason: str
-
-
 class MatchList(BaseModel):
     """Suggestions, best first; empty when nothing fits."""
 
-    items: list[MatchOut]
+    items: list[Match]
 
 
 class AcceptIn(BaseModel):
@@ -129,7 +118,7 @@ class ChecklistItemOut(BaseModel):
 class IncidentRunbookOut(BaseModel):
     """The incident's latest suggestions and its checklist."""
 
-    suggestions: list[MatchOut]
+    suggestions: list[Match]
     checklist: list[ChecklistItemOut]
 
 
@@ -180,11 +169,6 @@ def version_view(version: RunbookVersion) -> VersionOut:
         imported_at=version.imported_at,
         imported_by=version.imported_by,
     )
-
-
-def match_view(match: Match) -> MatchOut:
-    """A suggestion."""
-    return MatchOut(**match.__dict__)
 
 
 def checklist_view(item: ChecklistItem) -> ChecklistItemOut:

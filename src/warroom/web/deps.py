@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable, Iterator
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Annotated, Protocol, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +17,16 @@ from warroom.config import Settings
 from warroom.errors import Forbidden, Unauthorized, ValidationFailed
 from warroom.severity import SeverityScheme
 from warroom.users.service import authenticate
+
+
+class HasId(Protocol):
+    """A row with an integer id, the key cursors continue after."""
+
+    @property
+    def id(self) -> int: ...
+
+
+Row = TypeVar("Row", bound=HasId)
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -98,3 +108,9 @@ def decode_cursor(cursor: str | None) -> int | None:
     except (binascii.Error, UnicodeDecodeError):
         pass
     raise ValidationFailed.for_field("cursor", "not a cursor this API returned")
+
+
+def paginate(rows: Sequence[Row], limit: int) -> tuple[Sequence[Row], str | None]:
+    """The first ``limit`` of ``limit + 1`` fetched rows and the cursor to the rest, if any."""
+    page = rows[:limit]
+    return page, encode_cursor(page[-1].id) if len(rows) > limit else None

@@ -9,7 +9,7 @@ from pydantic import AwareDatetime
 
 from warroom.users import audit
 from warroom.users.schemas import AuditPage, audit_view
-from warroom.web.deps import Admin, SessionDep, decode_cursor, encode_cursor
+from warroom.web.deps import Admin, SessionDep, decode_cursor, paginate
 from warroom.web.routing import JSONRoute
 
 router = APIRouter(prefix="/api/v1", route_class=JSONRoute, tags=["audit"])
@@ -36,6 +36,5 @@ def list_audit(
         target=target,
         since=since,
     )
-    page = rows[:limit]
-    next_cursor = encode_cursor(page[-1].id) if len(rows) > limit else None
+    page, next_cursor = paginate(rows, limit)
     return AuditPage(items=[audit_view(e) for e in page], next_cursor=next_cursor)

@@ -29,7 +29,7 @@ from warroom.web.deps import (
     Viewer,
     change_for,
     decode_cursor,
-    encode_cursor,
+    paginate,
 )
 from warroom.web.routing import JSONRoute
 
@@ -82,8 +82,7 @@ def list_incidents(
         before_id=decode_cursor(cursor),
         limit=limit + 1,
     )
-    page = rows[:limit]
-    next_cursor = encode_cursor(page[-1].id) if len(rows) > limit else None
+    page, next_cursor = paginate(rows, limit)
     return IncidentPage(items=[incident_view(i, scheme) for i in page], next_cursor=next_cursor)
 
 
@@ -201,6 +200,5 @@ def get_timeline(
     rows = timeline.entries(
         session, incident=incident, after_id=decode_cursor(cursor), limit=limit + 1
     )
-    page = rows[:limit]
-    next_cursor = encode_cursor(page[-1].id) if len(rows) > limit else None
+    page, next_cursor = paginate(rows, limit)
     return TimelinePage(items=[timeline_view(e) for e in page], next_cursor=next_cursor)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from warroom.incidents import service as incidents
 from warroom.incidents.models import TimelineEntry
 from warroom.runbooks import library, suggest
-from warroom.runbooks.matcher import AlertQuery
+from warroom.runbooks.matcher import AlertQuery, Match
 from warroom.runbooks.schemas import (
     AcceptIn,
     ChecklistItemOut,
@@ -18,12 +18,10 @@ from warroom.runbooks.schemas import (
     IncidentRunbookOut,
     MatchIn,
     MatchList,
-    MatchOut,
     RunbookList,
     RunbookOut,
     VersionList,
     checklist_view,
-    match_view,
     runbook_view,
     summary_view,
     version_view,
@@ -85,7 +83,7 @@ def list_versions(runbook_id: int, session: SessionDep, actor: Viewer) -> Versio
 def match(body: MatchIn, session: SessionDep, actor: Viewer) -> MatchList:
     """Rank runbook sections for an alert; an empty list means nothing fits."""
     query = AlertQuery(**body.model_dump())
-    return MatchList(items=[match_view(m) for m in suggest.build_matcher(session).match(query)])
+    return MatchList(items=suggest.build_matcher(session).match(query))
 
 
 def _incident_runbook(session: SessionDep, ref: str) -> IncidentRunbookOut:
@@ -98,7 +96,7 @@ def _incident_runbook(session: SessionDep, ref: str) -> IncidentRunbookOut:
     )
     suggestions = latest.data.get("suggestions", []) if latest else []
     return IncidentRunbookOut(
-        suggestions=[MatchOut(**s) for s in suggestions],
+        suggestions=[Match(**s) for s in suggestions],
         checklist=[checklist_view(i) for i in suggest.checklist(session, incident)],
     )
 
@@ -117,7 +115,7 @@ def resuggest(ref: str, request: Request, session: SessionDep, actor: Responder)
         session, change=change_for(request, actor), incident=incident
     )
     session.commit()
-    return MatchList(items=[match_view(m) for m in matches])
+    return MatchList(items=matches)
 
 
 @router.post("/incidents/{ref}/runbook", status_code=status.HTTP_201_CREATED)
