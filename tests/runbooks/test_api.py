@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+from tests.runbooks.conftest import SEEDS
+
+pytestmark = pytest.mark.usefixtures("seeds_present")
+
 MARKDOWN = {"content-type": "text/markdown"}
 
 

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.runbooks.conftest import SEEDS
 from warroom.runbooks.extract import extract
 from warroom.runbooks.matcher import AlertQuery, Matcher, candidate, weighted_terms
 from warroom.runbooks.parser import decode, parse
 
+pytestmark = pytest.mark.usefixtures("seeds_present")
+
 ROOT = Path(__file__).resolve().parents[2]
-SEEDS = ROOT.parent / "shared" / "seeds"
 
 
 @pytest.fixture(scope="module")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.runbooks.conftest import SEEDS
 from warroom.runbooks.extract import Entry, Extraction, extract
 from warroom.runbooks.parser import decode, parse
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+pytestmark = pytest.mark.usefixtures("seeds_present")
 
 
 def load(name: str) -> Extraction:
