@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 SEVERITY_STYLES = {"P1": "bold white on red", "P2": "bold red", "P3": "yellow", "P4": "dim"}
 
