@@ -214,7 +214,7 @@ def _play(session: Session, story: Story, clock: FakeClock, scheme: SeveritySche
         tags=story.tags,
         customer_facing=story.severity in ("P1", "P2"),
     )
-    suggestions = suggest.attach_suggestions(session, change=system, incident=incident)
+    suggestions = suggest.prepare(session, change=system, scheme=scheme, incident=incident)
     for step in story.steps:
         clock.advance(step.after)
         change = change_by(step.who)

@@ -212,3 +212,45 @@ def test_without_runbooks_incidents_get_no_suggestion_entry(client, admin):
         for e in client.get(f"/api/v1/incidents/{ref}/timeline", headers=admin).json()["items"]
     ]
     assert kinds == ["declared"]
+
+
+SEVERITY_RUNBOOK = b"""# Major incident runbook
+
+## SEV-1 checklist
+
+- [ ] Page the incident commander
+- [ ] Open the bridge call
+- [ ] Post the first status update within 15 minutes
+
+## P3 Checklist
+
+1. Note the ticket in the weekly review
+"""
+
+
+def test_severity_checklists_attach_by_severity_on_declare_and_on_upgrade(client, admin):
+    imported = client.post(
+        "/api/v1/runbooks?source=major.md", content=SEVERITY_RUNBOOK, headers={**admin, **MARKDOWN}
+    )
+    assert imported.status_code == 201
+    p1 = client.post(
+        "/api/v1/incidents", json={"title": "Everything is down", "severity": "P1"}, headers=admin
+    ).json()["ref"]
+    items = client.get(f"/api/v1/incidents/{p1}/runbook", headers=admin).json()["checklist"]
+    assert [i["text"] for i in items] == [
+        "Page the incident commander",
+        "Open the bridge call",
+        "Post the first status update within 15 minutes",
+    ]
+    p2 = client.post(
+        "/api/v1/incidents", json={"title": "Checkout slow", "severity": "P2"}, headers=admin
+    ).json()["ref"]
+    assert client.get(f"/api/v1/incidents/{p2}/runbook", headers=admin).json()["checklist"] == []
+    client.patch(f"/api/v1/incidents/{p2}", json={"severity": "SEV1"}, headers=admin)
+    upgraded = client.get(f"/api/v1/incidents/{p2}/runbook", headers=admin).json()["checklist"]
+    assert len(upgraded) == 3
+    client.patch(f"/api/v1/incidents/{p2}", json={"severity": "P3"}, headers=admin)
+    client.patch(f"/api/v1/incidents/{p2}", json={"severity": "P1"}, headers=admin)
+    again = client.get(f"/api/v1/incidents/{p2}/runbook", headers=admin).json()["checklist"]
+    assert [i["text"] for i in again][-1] == "Note the ticket in the weekly review"
+    assert len(again) == 4

@@ -66,7 +66,9 @@ def declare(
             impact=impact,
             customer_facing=customer_facing,
         )
-        suggestions = suggest.attach_suggestions(session, change=change, incident=incident)
+        suggestions = suggest.prepare(
+            session, change=change, scheme=state.settings.severity_scheme, incident=incident
+        )
         view = incident_view(incident, state.settings.severity_scheme)
     if as_json:
         print_json(view)

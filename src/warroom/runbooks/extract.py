@@ -45,6 +45,10 @@ _CONTAINER = re.compile(
 _PROCEDURE = re.compile(r"recover|restore|roll ?back|failover|procedure|disaster", re.IGNORECASE)
 _ESCALATION = re.compile(r"escalat|contact|communicat", re.IGNORECASE)
 _SEVERITY_TAG = re.compile(r"\((P[1-5]|SEV-?[1-5])\)", re.IGNORECASE)
+_LEVEL = r"(P[1-5]|SEV-? ?[1-5]|critical|high|medium|low)"
+_SEVERITY_CHECKLIST = re.compile(
+    rf"^{_LEVEL}\b.*\bchecklist\b|\bchecklist\b.*\b{_LEVEL}\)?$", re.IGNORECASE
+)
 _PLACEHOLDER = re.compile(r"\[([A-Za-z][^\[\]\n]{0,60})\]|<([A-Za-z][A-Za-z _-]{1,40})>")
 _SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -171,6 +175,10 @@ def _entry_kind(section: Section, inside_entry: bool) -> str | None:
     Field sections ("Symptoms") and anything inside an entry are neither."""
     if inside_entry or field_of(section.heading) or _ESCALATION.search(section.heading):
         return None
+    if _SEVERITY_CHECKLIST.search(section.heading) and any(
+        isinstance(b, ListBlock) for b in section.blocks
+    ):
+        return "checklist"
     if section.heading.lower().startswith("incident:"):
         return "incident"
     if _is_procedure_with_parts(section):
@@ -288,8 +296,9 @@ def extract(parsed: ParsedRunbook) -> Extraction:
             path=section.path(),
             body=section.body,
         )
-        tag = _SEVERITY_TAG.search(section.heading)
-        entry.severity_tag = tag.group(1).upper() if tag else None
+        tag = _SEVERITY_TAG.search(section.heading) or _SEVERITY_CHECKLIST.search(section.heading)
+        label = next((g for g in tag.groups() if g), None) if tag else None
+        entry.severity_tag = label.upper().replace(" ", "") if label else None
         parent_is_entry = section.parent is not None and id(section.parent) in entry_sections
         inside_entry = parent_is_entry or (
             section.parent is not None and id(section.parent) in keys_inside

@@ -13,7 +13,8 @@ from warroom.incidents import timeline
 from warroom.incidents.models import Incident
 from warroom.runbooks.library import get_section, incident_sections
 from warroom.runbooks.matcher import AlertQuery, Match, Matcher, candidate
-from warroom.runbooks.models import ChecklistItem, Runbook
+from warroom.runbooks.models import ChecklistItem, Runbook, RunbookSection
+from warroom.severity import SeverityScheme
 from warroom.users import audit
 
 SUGGESTIONS = 3
@@ -62,6 +63,29 @@ def attach_suggestions(session: Session, *, change: Change, incident: Incident) 
         data={"suggestions": [asdict(m) for m in matches]},
     )
     return matches
+
+
+def attach_severity_checklists(
+    session: Session, *, change: Change, scheme: SeverityScheme, incident: Incident
+) -> list[ChecklistItem]:
+    """Add the runbooks' checklists for the incident's severity ("P1 checklist") to it."""
+    query = select(RunbookSection).where(RunbookSection.kind == "checklist")
+    added: list[ChecklistItem] = []
+    following = {item.section_id for item in checklist(session, incident)}
+    for section in session.scalars(query.order_by(RunbookSection.runbook_id, RunbookSection.line)):
+        level = scheme.find(section.severity_tag or "")
+        applies = level is not None and level.id == incident.severity
+        if applies and section.checklist and section.public_id not in following:
+            added += accept(session, change=change, incident=incident, section_id=section.public_id)
+    return added
+
+
+def prepare(
+    session: Session, *, change: Change, scheme: SeverityScheme, incident: Incident
+) -> list[Match]:
+    """What a new incident gets from the runbooks: suggestions and its severity's checklists."""
+    attach_severity_checklists(session, change=change, scheme=scheme, incident=incident)
+    return attach_suggestions(session, change=change, incident=incident)
 
 
 def checklist(session: Session, incident: Incident) -> list[ChecklistItem]:

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException
 
 from warroom.errors import Unauthorized, WarroomError
@@ -94,6 +94,11 @@ async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(409, "the change conflicts with data written at the same time; retry it")
 
 
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("data error on %s: %s", request.url.path, exc)
+    return problem(422, "a value is too long or not valid for storage; nothing was written")
+
+
 async def _storage_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("storage error on %s: %s", request.url.path, exc)
     return problem(503, "storage is unavailable; retry shortly", headers={"Retry-After": "5"})
@@ -110,5 +115,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(DBAPIError, _storage_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -48,7 +48,7 @@ def declare(
     """Declare an incident; severity aliases (SEV-1, critical, ...) are stored as P1-P4."""
     change = change_for(request, actor)
     incident = service.declare(session, change=change, scheme=scheme, **body.model_dump())
-    suggest.attach_suggestions(session, change=change, incident=incident)
+    suggest.prepare(session, change=change, scheme=scheme, incident=incident)
     session.commit()
     response.headers["Location"] = f"/api/v1/incidents/{incident.ref}"
     return incident_view(incident, scheme)
@@ -107,13 +107,17 @@ def patch_incident(
 ) -> IncidentOut:
     """Change title, summary, severity, service, impact, customer_facing or tags."""
     incident = service.get(session, ref)
+    change = change_for(request, actor)
+    severity = incident.severity
     service.update(
         session,
-        change=change_for(request, actor),
+        change=change,
         scheme=scheme,
         incident=incident,
         fields=body.model_dump(exclude_unset=True),
     )
+    if incident.severity != severity:
+        suggest.attach_severity_checklists(session, change=change, scheme=scheme, incident=incident)
     session.commit()
     return incident_view(incident, scheme)
 
