@@ -69,6 +69,8 @@ def test_import_reimport_and_versions(client, admin):
         ("/api/v1/runbooks?source=x.md", b"   \n", 422),
         ("/api/v1/runbooks", b"# A\n", 422),
         ("/api/v1/runbooks?source=", b"# A\n", 422),
+        (f"/api/v1/runbooks?source=dir/{'a' * 300}.md", b"# A\n", 422),
+        ("/api/v1/runbooks?source=big.md", b"# A\n" + b"x" * (3 * 1024 * 1024), 413),
     ],
 )
 def test_bad_imports_are_refused(client, admin, url, body, status):

@@ -34,6 +34,8 @@ def import_runbook(session: Session, *, change: Change, source: str, raw: bytes)
     source = source.strip()
     if not source:
         raise ValidationFailed.for_field("source", "name the runbook's source path")
+    if len(PurePath(source).name) > 255:
+        raise ValidationFailed.for_field("source", "the file name is longer than 255 characters")
     if len(raw) > MAX_RUNBOOK_BYTES:
         raise ValidationFailed.for_field("content", f"larger than {MAX_RUNBOOK_BYTES} bytes")
     text = decode(raw)
