@@ -81,3 +81,15 @@ def test_a_runbook_without_incident_sections_has_no_entries():
     extraction = extract(parse("# Notes\n\nJust prose.\n\n## More\n\nText.\n"))
     assert [e.kind for e in extraction.entries] == ["section", "section"]
     assert extraction.severity_levels == []
+
+
+def test_text_before_the_first_heading_and_files_without_headings_are_kept():
+    parsed = parse("Intro line\n\n1. first step\n\n# Title\n\nbody\n")
+    preamble, titled = parsed.sections
+    assert (preamble.heading, preamble.line) == ("", 1)
+    assert isinstance(preamble.blocks[1], ListBlock)
+    assert parsed.title == "Title"
+    assert titled.line == 5
+    plain = parse("just some notes\nwith no headings\n")
+    assert [s.body for s in plain.sections] == ["just some notes\nwith no headings"]
+    assert plain.title == ""

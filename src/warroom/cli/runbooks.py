@@ -13,7 +13,7 @@ import typer
 from warroom.cli.render import console, print_json, table, when
 from warroom.cli.state import state_of
 from warroom.errors import ValidationFailed
-from warroom.runbooks import library, suggest
+from warroom.runbooks import apply, library, suggest
 from warroom.runbooks.matcher import AlertQuery
 from warroom.runbooks.schemas import runbook_view, summary_view
 
@@ -173,3 +173,29 @@ def _read_batch(stream: TextIO) -> list[tuple[object, AlertQuery]]:
                 "batch", f'line {number} is not {{"id", "alert": {{...}}}}: {exc}'
             ) from None
     return items
+
+
+@app.command("apply-config")
+def apply_config(
+    ctx: typer.Context,
+    runbook: Annotated[Path, typer.Argument(help="a runbook with a severity table")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="show the changes, write nothing")
+    ] = False,
+) -> None:
+    """Take the severity levels and response times from a runbook's table into the config file."""
+    state = state_of(ctx)
+    if not runbook.is_file():
+        raise ValidationFailed.for_field("runbook", f"{runbook} does not exist")
+    proposal = apply.propose(runbook.read_bytes(), state.settings.severity_scheme)
+    target = state.config_file or Path("warroom.toml")
+    for line in proposal.changes or ["no changes: the scheme already matches the runbook"]:
+        console.print(f"  {line}", markup=False)
+    if dry_run or not proposal.changes:
+        return
+    apply.write(target, proposal.levels)
+    console.print(
+        f"severity scheme written to {target}; start warroom with --config {target} "
+        "(or WARROOM_CONFIG) to use it",
+        markup=False,
+    )

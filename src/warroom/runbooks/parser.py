@@ -202,6 +202,20 @@ def parse(text: str) -> ParsedRunbook:
     headings = [(i, t) for i, t in enumerate(tokens) if t.type == "heading_open" and t.level == 0]
     roots: list[Section] = []
     stack: list[Section] = []
+    first_heading = headings[0][0] if headings else len(tokens)
+    preamble_end = headings[0][1].map[0] if headings and headings[0][1].map else len(lines)
+    preamble = "\n".join(lines[:preamble_end]).strip("\n")
+    if preamble.strip():
+        # Text before the first heading (or a file without headings) is kept as a section too.
+        roots.append(
+            Section(
+                heading="",
+                level=1,
+                line=1,
+                body=preamble,
+                blocks=_Blocks(tokens[:first_heading]).read_until(),
+            )
+        )
     for number, (position, token) in enumerate(headings):
         level = int(token.tag[1])
         start = token.map[1] if token.map else 0
@@ -225,5 +239,5 @@ def parse(text: str) -> ParsedRunbook:
         else:
             roots.append(section)
         stack.append(section)
-    title = next((s.heading for s in roots if s.level == 1), roots[0].heading if roots else "")
+    title = next((s.heading for s in roots if s.level == 1 and s.heading), "")
     return ParsedRunbook(text=text, title=title, sections=roots)
