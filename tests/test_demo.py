@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from warroom.clock import FakeClock
 from warroom.demo import STORIES, USERS, seed_demo
 from warroom.incidents.models import Incident, TimelineEntry
+from warroom.oncall import service as oncall
 from warroom.runbooks.suggest import checklist
 from warroom.severity import DEFAULT_SCHEME
 from warroom.users.service import authenticate
@@ -38,6 +40,25 @@ def test_demo_covers_severities_and_statuses_and_is_seeded_once(session: Session
     assert items[0].done_at is not None
     assert items[1].done_at is None
     assert authenticate(session, secret=first.admin_token, now=clock.now()).role.name == "admin"
+
+    schedule = oncall.get_schedule(session, "platform-primary")
+    assert schedule.time_zone == "Europe/Paris"
+    assert [layer.name for layer in schedule.layers] == ["weekly", "business-hours"]
+    # The clock is Saturday 2025-11-01 10:00 in Paris: the weekly rotation is in its fourth week.
+    assert [
+        u.handle for u in oncall.who_is_on_call(session, schedule=schedule, at=clock.now())
+    ] == ["alice"]
+    shifts = oncall.shifts(
+        session, schedule=schedule, start=clock.now(), end=clock.now() + timedelta(days=3)
+    )
+    assert [(s.user.handle, s.source) for s in shifts] == [
+        ("alice", "weekly"),
+        ("bikram", "override"),
+        ("alice", "weekly"),
+        ("dmitri", "business-hours"),
+        ("bikram", "weekly"),
+        ("carmen", "business-hours"),
+    ]
 
     second = seed_demo(session, clock=clock, scheme=DEFAULT_SCHEME)
     session.commit()

@@ -1,10 +1,11 @@
-"""Demo data: a few users and realistic incidents across severities and statuses."""
+"""Demo data: a few users, an on-call schedule and realistic incidents across severities."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib.resources import files
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,6 +15,8 @@ from warroom.change import Change
 from warroom.clock import Clock, FakeClock
 from warroom.incidents import service
 from warroom.incidents.models import Incident
+from warroom.oncall import service as oncall
+from warroom.oncall.layers import LayerSpec, RestrictionSpec
 from warroom.runbooks import suggest
 from warroom.runbooks.library import import_runbook
 from warroom.severity import SeverityScheme
@@ -186,6 +189,53 @@ STORIES = (
 )
 
 
+SCHEDULE = "platform-primary"
+
+
+def _seed_schedule(session: Session, change: Change) -> None:
+    """A weekly Paris rotation, a business-hours layer on top and an override tomorrow."""
+    if any(s.name == SCHEDULE for s in oncall.list_schedules(session)):
+        return
+    now = change.now()
+    today = now.astimezone(ZoneInfo("Europe/Paris")).date()
+    monday = today - timedelta(days=today.weekday() + 21)
+    schedule = oncall.create_schedule(
+        session,
+        change=change,
+        name=SCHEDULE,
+        time_zone="Europe/Paris",
+        description="Platform team: primary on call.",
+        layers=[
+            LayerSpec(
+                name="weekly",
+                kind="weekly",
+                handoff=f"{monday.isoformat()}T09:00",
+                users=["alice", "bikram", "carmen"],
+            ),
+            LayerSpec(
+                name="business-hours",
+                kind="daily",
+                handoff=f"{monday.isoformat()}T09:00",
+                users=["dmitri", "carmen"],
+                restrictions=[
+                    RestrictionSpec(
+                        days=["mon", "tue", "wed", "thu", "fri"], start="09:00", end="18:00"
+                    )
+                ],
+            ),
+        ],
+    )
+    start = now.replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+    oncall.add_override(
+        session,
+        change=change,
+        schedule=schedule,
+        user_handle="bikram",
+        start=start,
+        end=start + timedelta(hours=4),
+    )
+
+
 @dataclass(frozen=True)
 class DemoResult:
     """What the demo seeding did, and the admin token it issued."""
@@ -263,11 +313,14 @@ def seed_demo(session: Session, *, clock: Clock, scheme: SeverityScheme) -> Demo
                     email=email,
                     time_zone=time_zone,
                 )
+        _seed_schedule(session, setup)
         runbook = files("warroom").joinpath("demo_runbook.md").read_bytes()
         import_runbook(session, change=setup, source="demo/shop-runbook.md", raw=runbook)
         for story in sorted(STORIES, key=lambda s: s.ago, reverse=True):
             _play(session, story, FakeClock(now - story.ago), scheme)
-        seeded = f"{len(USERS)} users, a runbook and {len(STORIES)} incidents added"
+        seeded = (
+            f"{len(USERS)} users, a runbook, an on-call schedule and {len(STORIES)} incidents added"
+        )
     issued = create_token(
         session,
         change=setup,

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from warroom.db import Base
 from warroom.errors import DatabaseNotReady
 from warroom.incidents import models as _incident_models  # noqa: F401 - registers tables
+from warroom.oncall import models as _oncall_models  # noqa: F401 - registers tables
 from warroom.runbooks import models as _runbook_models  # noqa: F401 - registers tables
 from warroom.users import models as _user_models  # noqa: F401 - registers tables
 

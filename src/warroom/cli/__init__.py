@@ -1,4 +1,4 @@
-"""The ``warroom`` command: serve, db, incident, user, token, severity."""
+"""The ``warroom`` command: serve, db, incident, user, token, severity, runbooks, oncall."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
-from warroom.cli import db, incident, runbooks, serve, severity, users
+from warroom.cli import db, incident, oncall, runbooks, serve, severity, users
 from warroom.cli.state import CliState
 from warroom.errors import WarroomError
 
@@ -30,6 +30,7 @@ app.add_typer(users.user_app, name="user")
 app.add_typer(users.token_app, name="token")
 app.add_typer(severity.app, name="severity")
 app.add_typer(runbooks.app, name="runbooks")
+app.add_typer(oncall.app, name="oncall")
 app.command("serve")(serve.serve)
 
 

@@ -15,7 +15,7 @@ from warroom.clock import Clock, SystemClock
 from warroom.config import Settings
 from warroom.db import make_engine, make_session_factory
 from warroom.web import problems
-from warroom.web.api import audit, health, incidents, meta, runbooks, users
+from warroom.web.api import audit, health, incidents, meta, oncall, runbooks, users
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
@@ -91,6 +91,6 @@ def create_app(
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
-    for module in (health, meta, incidents, runbooks, users, audit):
+    for module in (health, meta, incidents, runbooks, oncall, users, audit):
         app.include_router(module.router)
     return app

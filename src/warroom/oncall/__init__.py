@@ -1,0 +1,1 @@
+"""On-call schedules: layers of rotations, restrictions, overrides and who is on call."""
