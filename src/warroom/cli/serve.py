@@ -12,6 +12,7 @@ from warroom.cli.state import state_of
 from warroom.demo import seed_demo
 from warroom.migrate import ensure_current, upgrade
 from warroom.web.app import create_app
+from warroom.web.logs import log_config
 
 
 def serve(
@@ -40,4 +41,10 @@ def serve(
     if demo:
         console.print("admin token for this demo (use it as `Authorization: Bearer <token>`):")
         print(result.admin_token, flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        log_config=log_config(),
+    )
