@@ -18,9 +18,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from sqlalchemy import create_engine, make_url, text
 
 ROOT = Path(__file__).resolve().parents[1]
 BODY = '{"title": "bench incident", "severity": "P3"}'
@@ -106,7 +109,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="a PostgreSQL server to create a throwaway database on; default: a SQLite file",
+    )
     args = parser.parse_args()
     client = "wrk" if shutil.which("wrk") else "httpx (install wrk for server-bound figures)"
     print(
@@ -142,30 +149,56 @@ def main() -> None:
             server.wait()
         print(f"{'reference (insert + commit, no ORM/auth)':<44}{reference}")
 
-        database_url = args.database_url or f"sqlite:///{workdir}/warroom.db"
-        env = {**os.environ, "WARROOM_DATABASE_URL": database_url, "WARROOM_LOG_LEVEL": "warning"}
-        warroom = [sys.executable, "-m", "warroom"]
-        subprocess.run([*warroom, "db", "upgrade"], env=env, check=True, capture_output=True)
-        token = (
-            subprocess.run(
-                [*warroom, "token", "create", "--name", "bench", "--role", "responder"],
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
-        port = free_port()
-        server = start([*warroom, "serve", "--port", str(port)], env, port)
-        try:
-            result = measure(f"http://127.0.0.1:{port}/api/v1/incidents", token, args, workdir)
-        finally:
-            server.terminate()
-            server.wait()
+        with throwaway_database(args.database_url, workdir) as database_url:
+            result = bench_warroom(database_url, args, workdir)
         backend = database_url.split(":", 1)[0].split("+")[0]
         print(f"{f'warroom declare ({backend})':<44}{result}")
+
+
+@contextmanager
+def throwaway_database(server_url: str, workdir: Path) -> Iterator[str]:
+    """A fresh database: a SQLite file, or a new database on the given PostgreSQL server."""
+    if not server_url:
+        yield f"sqlite:///{workdir}/warroom.db"
+        return
+    admin = create_engine(
+        make_url(server_url.replace("postgresql://", "postgresql+psycopg://", 1)),
+        isolation_level="AUTOCOMMIT",
+    )
+    name = f"warroom_bench_{os.getpid()}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def bench_warroom(database_url: str, args: argparse.Namespace, workdir: Path) -> str:
+    """Serve warroom on ``database_url`` as users run it and load it."""
+    env = {**os.environ, "WARROOM_DATABASE_URL": database_url, "WARROOM_LOG_LEVEL": "warning"}
+    warroom = [sys.executable, "-m", "warroom"]
+    subprocess.run([*warroom, "db", "upgrade"], env=env, check=True, capture_output=True)
+    token = (
+        subprocess.run(
+            [*warroom, "token", "create", "--name", "bench", "--role", "responder"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    port = free_port()
+    server = start([*warroom, "serve", "--port", str(port)], env, port)
+    try:
+        return measure(f"http://127.0.0.1:{port}/api/v1/incidents", token, args, workdir)
+    finally:
+        server.terminate()
+        server.wait()
 
 
 if __name__ == "__main__":
