@@ -51,3 +51,15 @@ class FakeClock:
             if moment < self._now:
                 raise ValueError("a FakeClock never goes backwards")
             self._now = moment.astimezone(UTC)
+
+
+class FixedClock:
+    """A clock stopped at one moment, so everything done in one engine tick agrees on the time."""
+
+    def __init__(self, moment: datetime) -> None:
+        if moment.tzinfo is None:
+            raise ValueError("FixedClock needs a timezone-aware time")
+        self._moment = moment.astimezone(UTC)
+
+    def now(self) -> datetime:
+        return self._moment

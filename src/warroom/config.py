@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=512 * 1024)
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     log_level: str = "info"
+    engine_interval: float = Field(
+        default=1.0, gt=0, le=3600, description="seconds between engine cycles"
+    )
     severities: list[SeverityLevel] = Field(default_factory=lambda: list(DEFAULT_LEVELS))
 
     @field_validator("database_url")

@@ -13,12 +13,14 @@ from sqlalchemy.orm import Session
 from warroom.actor import SYSTEM, Actor, Role
 from warroom.change import Change
 from warroom.clock import Clock, FakeClock
+from warroom.escalation import policies
 from warroom.incidents import service
 from warroom.incidents.models import Incident
 from warroom.oncall import service as oncall
 from warroom.oncall.layers import LayerSpec, RestrictionSpec
 from warroom.runbooks import suggest
 from warroom.runbooks.library import import_runbook
+from warroom.services.service import create_service, list_services
 from warroom.severity import SeverityScheme
 from warroom.users.models import User
 from warroom.users.service import create_token, create_user
@@ -236,6 +238,33 @@ def _seed_schedule(session: Session, change: Change) -> None:
     )
 
 
+def _seed_escalation(session: Session, change: Change) -> None:
+    """Policy ``platform`` (primary on call, then dmitri, then the commander) for ``checkout``."""
+    if any(p.name == "platform" for p in policies.list_policies(session)) or any(
+        s.name == "checkout" for s in list_services(session)
+    ):
+        return
+    policies.create_policy(
+        session,
+        change=change,
+        name="platform",
+        description="Platform team: primary, then the platform lead, then the commander.",
+        repeat=1,
+        steps=[
+            policies.StepSpec("0s", [{"schedule": SCHEDULE}]),
+            policies.StepSpec("15m", [{"user": "dmitri"}]),
+            policies.StepSpec("30m", [{"role": "incident_commander"}]),
+        ],
+    )
+    create_service(
+        session,
+        change=change,
+        name="checkout",
+        description="The shop's checkout.",
+        escalation_policy="platform",
+    )
+
+
 @dataclass(frozen=True)
 class DemoResult:
     """What the demo seeding did, and the admin token it issued."""
@@ -314,12 +343,14 @@ def seed_demo(session: Session, *, clock: Clock, scheme: SeverityScheme) -> Demo
                     time_zone=time_zone,
                 )
         _seed_schedule(session, setup)
+        _seed_escalation(session, setup)
         runbook = files("warroom").joinpath("demo_runbook.md").read_bytes()
         import_runbook(session, change=setup, source="demo/shop-runbook.md", raw=runbook)
         for story in sorted(STORIES, key=lambda s: s.ago, reverse=True):
             _play(session, story, FakeClock(now - story.ago), scheme)
         seeded = (
-            f"{len(USERS)} users, a runbook, an on-call schedule and {len(STORIES)} incidents added"
+            f"{len(USERS)} users, a runbook, an on-call schedule, an escalation policy for the "
+            f"service checkout and {len(STORIES)} incidents added"
         )
     issued = create_token(
         session,

@@ -1,4 +1,4 @@
-"""The ``warroom`` command: serve, db, incident, user, token, severity, runbooks, oncall."""
+"""The ``warroom`` command: serve, engine, db, incident, service, user, token, oncall, ..."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
-from warroom.cli import db, incident, oncall, runbooks, serve, severity, users
+from warroom.cli import db, engine, incident, oncall, runbooks, serve, services, severity, users
 from warroom.cli.state import CliState
 from warroom.errors import WarroomError
 
@@ -31,7 +31,9 @@ app.add_typer(users.token_app, name="token")
 app.add_typer(severity.app, name="severity")
 app.add_typer(runbooks.app, name="runbooks")
 app.add_typer(oncall.app, name="oncall")
+app.add_typer(services.app, name="service")
 app.command("serve")(serve.serve)
+app.command("engine")(engine.engine)
 
 
 @app.callback()

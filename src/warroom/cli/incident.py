@@ -10,6 +10,8 @@ from rich.text import Text
 
 from warroom.cli.render import console, print_json, severity, table, when
 from warroom.cli.state import state_of
+from warroom.escalation import runner
+from warroom.escalation.schemas import escalation_view
 from warroom.incidents import service, timeline
 from warroom.incidents.lifecycle import Status
 from warroom.incidents.schemas import IncidentOut, incident_view, timeline_view
@@ -47,9 +49,13 @@ def declare(
     tag: Annotated[list[str] | None, typer.Option("--tag", help="repeatable")] = None,
     impact: Annotated[str, typer.Option(help="who is affected and how")] = "",
     customer_facing: Annotated[bool, typer.Option("--customer-facing")] = False,
+    escalation_policy: Annotated[
+        str | None,
+        typer.Option("--escalation-policy", help="page by this policy instead of the service's"),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Declare a new incident and print its ref."""
+    """Declare a new incident, start its escalation and print its ref."""
     state = state_of(ctx)
     with state.session() as session:
         change = state.change(session)
@@ -69,11 +75,16 @@ def declare(
         suggestions = suggest.prepare(
             session, change=change, scheme=state.settings.severity_scheme, incident=incident
         )
+        escalation = runner.start(
+            session, change=change, incident=incident, policy_name=escalation_policy
+        )
         view = incident_view(incident, state.settings.severity_scheme)
     if as_json:
         print_json(view)
         return
     _summary(view)
+    if escalation is not None:
+        console.print(f"  escalating by policy {escalation.policy}", markup=False)
     for match in suggestions:
         console.print(
             f"  runbook: {match.heading} ({match.file}:{match.line}) {match.reason}", markup=False
@@ -248,3 +259,25 @@ def assign(
             session, change=state.change(session), incident=incident, role=role, user_handle=user
         )
         console.print(f"{holder.user.handle} is {holder.role} of {incident.ref}")
+
+
+@app.command("escalate")
+def escalate(ctx: typer.Context, ref: str, as_json: JsonFlag = False) -> None:
+    """Page the incident's next escalation step now."""
+    state = state_of(ctx)
+    with state.session() as session:
+        incident = service.get(session, ref)
+        escalation, paged = runner.escalate_now(
+            session, change=state.change(session), incident=incident
+        )
+        view = escalation_view(escalation)
+    if as_json:
+        print_json({"paged": [u.handle for u in paged], "escalation": view.model_dump(mode="json")})
+        return
+    console.print(
+        f"{incident.ref}: paged {', '.join(u.handle for u in paged) or 'nobody'}", markup=False
+    )
+    if view.next_at is not None:
+        console.print(f"  next: step {view.next_step} at {when(view.next_at)}", markup=False)
+    else:
+        console.print(f"  escalation {view.state}", markup=False)

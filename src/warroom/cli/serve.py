@@ -1,12 +1,14 @@
-"""``warroom serve``: the API server, optionally with demo data."""
+"""``warroom serve``: the API server with the engine in a thread, optionally with demo data."""
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
 import typer
 import uvicorn
 
+from warroom.cli.engine import build_engine
 from warroom.cli.render import console
 from warroom.cli.state import state_of
 from warroom.demo import seed_demo
@@ -22,8 +24,15 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="migrate, seed demo incidents and print an admin token")
     ] = False,
+    run_engine: Annotated[
+        bool,
+        typer.Option(
+            "--engine/--no-engine",
+            help="run the engine in this process (default); --no-engine when it runs separately",
+        ),
+    ] = True,
 ) -> None:
-    """Serve the API (and, later, the UI and status page)."""
+    """Serve the API and, unless --no-engine, run the engine in a background thread."""
     state = state_of(ctx)
     settings = state.settings.model_copy(
         update={k: v for k, v in {"host": host, "port": port}.items() if v is not None}
@@ -41,10 +50,22 @@ def serve(
     if demo:
         console.print("admin token for this demo (use it as `Authorization: Bearer <token>`):")
         print(result.admin_token, flush=True)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        log_config=log_config(),
-    )
+    stop = threading.Event()
+    worker = None
+    if run_engine:
+        loop = build_engine(state.engine, state.clock, settings.engine_interval)
+        worker = threading.Thread(target=loop.run, args=(stop,), name="warroom-engine")
+        worker.start()
+    try:
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            log_config=log_config(),
+        )
+    finally:
+        # uvicorn returns after a graceful shutdown; let the engine finish its cycle.
+        stop.set()
+        if worker is not None:
+            worker.join()

@@ -33,6 +33,9 @@ class IncidentCreate(BaseModel):
     detected_at: AwareDatetime | None = Field(
         default=None, description="when the problem began, if earlier than now"
     )
+    escalation_policy: str | None = Field(
+        default=None, max_length=64, description="page by this policy instead of the service's"
+    )
 
 
 class IncidentPatch(BaseModel):

@@ -15,7 +15,17 @@ from warroom.clock import Clock, SystemClock
 from warroom.config import Settings
 from warroom.db import make_engine, make_session_factory
 from warroom.web import problems
-from warroom.web.api import audit, health, incidents, meta, oncall, runbooks, users
+from warroom.web.api import (
+    audit,
+    escalation,
+    health,
+    incidents,
+    meta,
+    oncall,
+    runbooks,
+    services,
+    users,
+)
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
@@ -91,6 +101,16 @@ def create_app(
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
-    for module in (health, meta, incidents, runbooks, oncall, users, audit):
+    for module in (
+        health,
+        meta,
+        incidents,
+        runbooks,
+        oncall,
+        escalation,
+        services,
+        users,
+        audit,
+    ):
         app.include_router(module.router)
     return app

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import AwareDatetime
 
+from warroom.escalation import runner
 from warroom.incidents import service, timeline
 from warroom.incidents.schemas import (
     IncidentCreate,
@@ -45,10 +46,12 @@ def declare(
     scheme: SchemeDep,
     actor: Responder,
 ) -> IncidentOut:
-    """Declare an incident; severity aliases (SEV-1, critical, ...) are stored as P1-P4."""
+    """Declare an incident and start its escalation; severity aliases are stored as P1-P4."""
     change = change_for(request, actor)
-    incident = service.declare(session, change=change, scheme=scheme, **body.model_dump())
+    fields = body.model_dump(exclude={"escalation_policy"})
+    incident = service.declare(session, change=change, scheme=scheme, **fields)
     suggest.prepare(session, change=change, scheme=scheme, incident=incident)
+    runner.start(session, change=change, incident=incident, policy_name=body.escalation_policy)
     session.commit()
     response.headers["Location"] = f"/api/v1/incidents/{incident.ref}"
     return incident_view(incident, scheme)

@@ -1,0 +1,43 @@
+"""``warroom engine``: run the engine loop (escalations) until interrupted."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Annotated
+
+import typer
+from sqlalchemy import Engine as Database
+
+from warroom.cli.render import console
+from warroom.cli.state import state_of
+from warroom.clock import Clock
+from warroom.db import make_session_factory
+from warroom.engine.escalation import EscalationModule
+from warroom.engine.loop import Engine
+from warroom.migrate import ensure_current
+
+IntervalOption = Annotated[
+    float | None,
+    typer.Option("--interval", min=0.01, help="seconds between cycles (default: engine_interval)"),
+]
+
+
+def build_engine(database: Database, clock: Clock, interval: float) -> Engine:
+    """The engine with every module, in the order they run."""
+    return Engine(make_session_factory(database), clock, [EscalationModule()], interval)
+
+
+def engine(ctx: typer.Context, interval: IntervalOption = None) -> None:
+    """Run the engine (pages escalation steps when due) until Ctrl-C or SIGTERM."""
+    state = state_of(ctx)
+    ensure_current(state.engine)
+    seconds = interval or state.settings.engine_interval
+    loop = build_engine(state.engine, state.clock, seconds)
+    stop = threading.Event()
+    # Finish the current cycle rather than abandon it halfway (it would roll back, losing nothing).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    console.print(f"warroom engine running every {seconds}s; Ctrl-C stops it")
+    loop.run(stop)
+    console.print("engine stopped")

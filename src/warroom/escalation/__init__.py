@@ -1,0 +1,1 @@
+"""Escalation policies, their snapshot on an incident, and paging their steps."""

@@ -1,0 +1,175 @@
+"""API shapes of escalation policies, services and an incident's escalation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from warroom.escalation.models import EscalationPolicy, IncidentEscalation
+from warroom.escalation.policies import StepSpec, steps_text
+from warroom.services.models import Service
+
+
+class TargetIn(BaseModel):
+    """Exactly one of: a user's handle, a schedule's name (whoever is on call), an incident role."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user: str | None = Field(default=None, max_length=64)
+    schedule: str | None = Field(default=None, max_length=64)
+    role: str | None = Field(default=None, max_length=64, examples=["incident_commander"])
+
+
+class StepIn(BaseModel):
+    """Page the targets ``after`` the previous step (the first step: after the trigger)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    after: str = Field(max_length=32, description="0s, 90s, 15m, 2h, ...")
+    targets: list[TargetIn] = Field(max_length=20)
+
+    def spec(self) -> StepSpec:
+        """The service's form of this step."""
+        return StepSpec(after=self.after, targets=[t.model_dump() for t in self.targets])
+
+
+class PolicyReplace(BaseModel):
+    """A policy's steps, repeat and description."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = Field(default="", max_length=2000)
+    repeat: int = Field(default=0, ge=0, le=9, description="extra rounds after the last step")
+    steps: list[StepIn] = Field(max_length=20)
+
+
+class PolicyCreate(PolicyReplace):
+    """Add an escalation policy."""
+
+    name: str = Field(max_length=64, description="slug: lowercase letters, digits and '-'")
+
+
+class StepOut(BaseModel):
+    """A step."""
+
+    after: str
+    targets: list[dict[str, str]]
+
+
+class PolicyOut(BaseModel):
+    """An escalation policy and the services that page by it."""
+
+    name: str
+    description: str
+    repeat: int
+    steps: list[StepOut]
+    services: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class PolicyList(BaseModel):
+    """All escalation policies."""
+
+    items: list[PolicyOut]
+    next_cursor: str | None = None
+
+
+class ServiceReplace(BaseModel):
+    """A service's description and escalation policy."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = Field(default="", max_length=2000)
+    escalation_policy: str | None = Field(default=None, max_length=64)
+
+
+class ServiceCreate(ServiceReplace):
+    """Register a service."""
+
+    name: str = Field(max_length=200, description="as incidents name it in their service field")
+
+
+class ServiceOut(BaseModel):
+    """A service."""
+
+    name: str
+    description: str
+    escalation_policy: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ServiceList(BaseModel):
+    """All services."""
+
+    items: list[ServiceOut]
+    next_cursor: str | None = None
+
+
+class EscalationOut(BaseModel):
+    """An incident's escalation: the policy as it was at trigger time and the next step due."""
+
+    policy: str
+    state: str
+    repeat: int
+    steps: list[StepOut]
+    next_step: int | None = Field(description="counted from 1; null once stopped or exhausted")
+    round: int
+    next_at: datetime | None
+    started_at: datetime
+    updated_at: datetime
+
+
+class EscalatedOut(BaseModel):
+    """Who a manual escalation paged, and the escalation after it."""
+
+    paged: list[str]
+    escalation: EscalationOut
+
+
+def _steps(steps: list[dict[str, Any]]) -> list[StepOut]:
+    return [StepOut(**s) for s in steps_text(steps)]
+
+
+def policy_view(policy: EscalationPolicy, services: list[str]) -> PolicyOut:
+    """The API view of a policy."""
+    return PolicyOut(
+        name=policy.name,
+        description=policy.description,
+        repeat=policy.repeat,
+        steps=_steps(policy.steps),
+        services=services,
+        created_at=policy.created_at,
+        updated_at=policy.updated_at,
+    )
+
+
+def service_view(service: Service) -> ServiceOut:
+    """The API view of a service."""
+    policy = service.escalation_policy
+    return ServiceOut(
+        name=service.name,
+        description=service.description,
+        escalation_policy=policy.name if policy else None,
+        created_at=service.created_at,
+        updated_at=service.updated_at,
+    )
+
+
+def escalation_view(escalation: IncidentEscalation) -> EscalationOut:
+    """The API view of an incident's escalation."""
+    active = escalation.state == "active"
+    return EscalationOut(
+        policy=escalation.policy,
+        state=escalation.state,
+        repeat=escalation.repeat,
+        steps=_steps(escalation.steps),
+        next_step=escalation.step_index + 1 if active else None,
+        round=escalation.round,
+        next_at=escalation.next_at,
+        started_at=escalation.started_at,
+        updated_at=escalation.updated_at,
+    )

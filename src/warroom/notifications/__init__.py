@@ -1,0 +1,1 @@
+"""The notification outbox: pages written in the transaction that causes them."""

@@ -1,0 +1,64 @@
+"""Write pages to the outbox and read an incident's notifications."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from warroom.incidents.models import Incident
+from warroom.notifications.models import Notification
+from warroom.users.models import User
+
+PENDING = "pending"
+PAGE = "page"
+
+
+def page_key(incident: Incident, *, round_number: int, step: int, user: User) -> str:
+    """The idempotency key of a page; receivers drop a second message with the same key."""
+    return f"{incident.ref}:page:{round_number}:{step}:{user.handle}"
+
+
+def enqueue_pages(
+    session: Session,
+    *,
+    incident: Incident,
+    users: Sequence[User],
+    step: int,
+    round_number: int,
+    now: datetime,
+) -> list[User]:
+    """Add a pending page per user not yet paged for this step and round; return who was added."""
+    keys = {u.id: page_key(incident, round_number=round_number, step=step, user=u) for u in users}
+    sent = set(
+        session.scalars(
+            select(Notification.idempotency_key).where(
+                Notification.idempotency_key.in_(keys.values())
+            )
+        )
+    )
+    added = [u for u in users if keys[u.id] not in sent]
+    session.add_all(
+        Notification(
+            incident_id=incident.id,
+            user_id=user.id,
+            user=user,
+            kind=PAGE,
+            step=step,
+            round=round_number,
+            idempotency_key=keys[user.id],
+            status=PENDING,
+            created_at=now,
+            due_at=now,
+        )
+        for user in added
+    )
+    return added
+
+
+def for_incident(session: Session, *, incident: Incident) -> list[Notification]:
+    """The incident's notifications in the order they were written."""
+    query = select(Notification).where(Notification.incident_id == incident.id)
+    return list(session.scalars(query.order_by(Notification.id)))

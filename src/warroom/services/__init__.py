@@ -1,0 +1,1 @@
+"""Registered services and the escalation policy each one pages by."""
