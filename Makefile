@@ -34,6 +34,7 @@ bench: install
 	$(BIN)/python bench/api_declare.py
 	$(BIN)/python bench/runbook_match.py
 	$(BIN)/python bench/runbook_match.py --data tests/data/runbook_holdout.jsonl
+	$(BIN)/python bench/escalation.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

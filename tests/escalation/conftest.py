@@ -11,6 +11,7 @@ from sqlalchemy import Engine as Database
 from sqlalchemy import select
 
 from tests.oncall.conftest import MakeSchedule, layer, make_schedule, people  # noqa: F401
+from warroom.cli.engine import build_engine
 from warroom.clock import FakeClock
 from warroom.db import make_session_factory
 from warroom.engine.escalation import EscalationModule
@@ -75,6 +76,51 @@ def outbox(engine: Database) -> Iterator[Outbox]:
 def ticker(engine: Database, clock: FakeClock) -> Engine:
     """An engine with the escalation module on the fake clock; call ``tick()``."""
     return Engine(make_session_factory(engine), clock, [EscalationModule()], interval=1.0)
+
+
+Message = tuple[str, str, str]  # kind, incident ref, user
+
+
+class Messages:
+    """Every outbox row of any kind; a test must expect each one, or it fails at teardown."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.seen = 0
+
+    def new(self) -> list[Message]:
+        """Messages written since the last call, as (kind, ref, user)."""
+        with self.database.connect() as connection:
+            rows = connection.execute(
+                select(Notification.kind, Notification.idempotency_key, User.handle)
+                .join(User, User.id == Notification.user_id)
+                .order_by(Notification.id)
+            ).all()
+        fresh, self.seen = rows[self.seen :], len(rows)
+        return [(kind, key.split(":")[0], handle) for kind, key, handle in fresh]
+
+    def expect(self, kind: str, *users: str) -> None:
+        """Exactly these users got a message of ``kind`` since the last check, and nothing else."""
+        fresh = self.new()
+        assert sorted((k, u) for k, _, u in fresh) == sorted((kind, u) for u in users), fresh
+
+    def expect_none(self) -> None:
+        """Nothing was written since the last check."""
+        assert self.new() == []
+
+
+@pytest.fixture
+def messages(engine: Database) -> Iterator[Messages]:
+    """The outbox across kinds; unexpected messages left at the end fail the test."""
+    box = Messages(engine)
+    yield box
+    assert box.new() == [], "messages the test did not expect"
+
+
+@pytest.fixture
+def full_engine(engine: Database, clock: FakeClock) -> Engine:
+    """The engine ``warroom engine`` runs (every module) on the fake clock."""
+    return build_engine(engine, clock, 1.0)
 
 
 @pytest.fixture

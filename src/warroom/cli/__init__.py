@@ -13,7 +13,19 @@ from rich.console import Console
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
-from warroom.cli import db, engine, incident, oncall, runbooks, serve, services, severity, users
+from warroom.cli import (
+    configcode,
+    db,
+    engine,
+    incident,
+    oncall,
+    runbooks,
+    serve,
+    services,
+    severity,
+    stakeholders,
+    users,
+)
 from warroom.cli.state import CliState
 from warroom.errors import WarroomError
 
@@ -32,8 +44,11 @@ app.add_typer(severity.app, name="severity")
 app.add_typer(runbooks.app, name="runbooks")
 app.add_typer(oncall.app, name="oncall")
 app.add_typer(services.app, name="service")
+app.add_typer(stakeholders.app, name="stakeholders")
 app.command("serve")(serve.serve)
 app.command("engine")(engine.engine)
+app.command("apply")(configcode.apply_file)
+app.command("export")(configcode.export_file)
 
 
 @app.callback()

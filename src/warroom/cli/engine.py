@@ -1,4 +1,4 @@
-"""``warroom engine``: run the engine loop (escalations) until interrupted."""
+"""``warroom engine``: run the engine loop (escalations, stakeholders, SLAs) until interrupted."""
 
 from __future__ import annotations
 
@@ -14,8 +14,11 @@ from warroom.cli.state import state_of
 from warroom.clock import Clock
 from warroom.db import make_session_factory
 from warroom.engine.escalation import EscalationModule
-from warroom.engine.loop import Engine
+from warroom.engine.loop import Engine, Module
+from warroom.engine.sla import SlaModule
+from warroom.engine.stakeholders import StakeholdersModule
 from warroom.migrate import ensure_current
+from warroom.severity import DEFAULT_SCHEME, SeverityScheme
 
 IntervalOption = Annotated[
     float | None,
@@ -23,17 +26,20 @@ IntervalOption = Annotated[
 ]
 
 
-def build_engine(database: Database, clock: Clock, interval: float) -> Engine:
+def build_engine(
+    database: Database, clock: Clock, interval: float, scheme: SeverityScheme = DEFAULT_SCHEME
+) -> Engine:
     """The engine with every module, in the order they run."""
-    return Engine(make_session_factory(database), clock, [EscalationModule()], interval)
+    modules: list[Module] = [EscalationModule(), StakeholdersModule(), SlaModule(scheme)]
+    return Engine(make_session_factory(database), clock, modules, interval)
 
 
 def engine(ctx: typer.Context, interval: IntervalOption = None) -> None:
-    """Run the engine (pages escalation steps when due) until Ctrl-C or SIGTERM."""
+    """Run the engine (escalations, stakeholder informs, SLA clocks) until Ctrl-C or SIGTERM."""
     state = state_of(ctx)
     ensure_current(state.engine)
     seconds = interval or state.settings.engine_interval
-    loop = build_engine(state.engine, state.clock, seconds)
+    loop = build_engine(state.engine, state.clock, seconds, state.settings.severity_scheme)
     stop = threading.Event()
     # Finish the current cycle rather than abandon it halfway (it would roll back, losing nothing).
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -53,7 +53,9 @@ def serve(
     stop = threading.Event()
     worker = None
     if run_engine:
-        loop = build_engine(state.engine, state.clock, settings.engine_interval)
+        loop = build_engine(
+            state.engine, state.clock, settings.engine_interval, settings.severity_scheme
+        )
         worker = threading.Thread(target=loop.run, args=(stop,), name="warroom-engine")
         worker.start()
     try:

@@ -1,11 +1,11 @@
-"""Escalation policies and the running escalation of an incident (a snapshot of its policy)."""
+"""Escalation policies, running escalations, the stakeholder matrix and SLA breaches."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from warroom.db import Base, JSONDocument, UTCDateTime
@@ -45,3 +45,48 @@ class IncidentEscalation(Base):
     state: Mapped[str] = mapped_column(String(16))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StakeholderRule(Base):
+    """One row of the stakeholder matrix: inform these people once an incident is this old."""
+
+    __tablename__ = "stakeholder_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    severity: Mapped[str] = mapped_column(String(16))
+    after_seconds: Mapped[int] = mapped_column(Integer)
+    # [{"user": "carol"} | {"role": "incident_commander"}]
+    notify: Mapped[list[dict[str, str]]] = mapped_column(JSONDocument)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IncidentStakeholders(Base):
+    """How far the matrix has got with an incident: rules done, who was informed, next rule due."""
+
+    __tablename__ = "incident_stakeholders"
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The severity and matrix (a digest of its rules) the progress below was worked out for.
+    severity: Mapped[str] = mapped_column(String(16))
+    matrix: Mapped[str] = mapped_column(String(64))
+    # Rules of that severity with ``after_seconds`` up to this have been applied (-1: none).
+    covered_seconds: Mapped[int] = mapped_column(Integer)
+    informed: Mapped[list[int]] = mapped_column(JSONDocument, default=list)
+    next_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IncidentSlaBreach(Base):
+    """An incident missed its acknowledge or resolve target; recorded once per kind."""
+
+    __tablename__ = "incident_sla_breach"
+    __table_args__ = (UniqueConstraint("incident_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    breached_at: Mapped[datetime] = mapped_column(UTCDateTime())

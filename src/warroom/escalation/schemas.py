@@ -1,4 +1,4 @@
-"""API shapes of escalation policies, services and an incident's escalation."""
+"""API shapes of escalation policies, services, an incident's escalation and the stakeholders."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from warroom.escalation.models import EscalationPolicy, IncidentEscalation
+from warroom.escalation.models import EscalationPolicy, IncidentEscalation, StakeholderRule
 from warroom.escalation.policies import StepSpec, steps_text
+from warroom.escalation.stakeholders import RuleSpec, rule_text
 from warroom.services.models import Service
 
 
@@ -173,3 +174,57 @@ def escalation_view(escalation: IncidentEscalation) -> EscalationOut:
         started_at=escalation.started_at,
         updated_at=escalation.updated_at,
     )
+
+
+class NotifyIn(BaseModel):
+    """Exactly one of: a user's handle, or an incident role (whoever holds it then)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user: str | None = Field(default=None, max_length=64)
+    role: str | None = Field(default=None, max_length=64, examples=["incident_commander"])
+
+
+class RuleIn(BaseModel):
+    """Inform these people when an open incident of ``severity`` is ``after`` old."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    severity: str = Field(max_length=16, examples=["P1"])
+    after: str = Field(max_length=32, description="age from detection: 15m, 2h, ...")
+    notify: list[NotifyIn] = Field(max_length=20)
+
+    def spec(self) -> RuleSpec:
+        """The service's form of this rule."""
+        return RuleSpec(
+            severity=self.severity,
+            after=self.after,
+            notify=[t.model_dump() for t in self.notify],
+        )
+
+
+class MatrixIn(BaseModel):
+    """The whole stakeholder matrix; it replaces the current one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rules: list[RuleIn] = Field(max_length=100)
+
+
+class RuleOut(BaseModel):
+    """A rule of the matrix."""
+
+    severity: str
+    after: str
+    notify: list[dict[str, str]]
+
+
+class MatrixOut(BaseModel):
+    """The stakeholder matrix in the order it was given."""
+
+    rules: list[RuleOut]
+
+
+def matrix_view(rules: list[StakeholderRule]) -> MatrixOut:
+    """The API view of the matrix."""
+    return MatrixOut(rules=[RuleOut(**rule_text(r)) for r in rules])

@@ -1,4 +1,4 @@
-"""Write pages to the outbox and read an incident's notifications."""
+"""Write pages, informs and SLA breach notices to the outbox; read an incident's messages."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from warroom.users.models import User
 
 PENDING = "pending"
 PAGE = "page"
+INFORM = "inform"
+SLA_BREACH = "sla_breach"
 
 
 def page_key(incident: Incident, *, round_number: int, step: int, user: User) -> str:
@@ -56,6 +58,33 @@ def enqueue_pages(
         for user in added
     )
     return added
+
+
+def enqueue(
+    session: Session,
+    *,
+    incident: Incident,
+    users: Sequence[User],
+    kind: str,
+    key: str,
+    now: datetime,
+) -> None:
+    """Add a pending message of ``kind`` per user, keyed ``{ref}:{kind}:{key}:{handle}``."""
+    session.add_all(
+        Notification(
+            incident_id=incident.id,
+            user_id=user.id,
+            user=user,
+            kind=kind,
+            step=0,
+            round=0,
+            idempotency_key=f"{incident.ref}:{kind}:{key}:{user.handle}",
+            status=PENDING,
+            created_at=now,
+            due_at=now,
+        )
+        for user in users
+    )
 
 
 def for_incident(session: Session, *, incident: Incident) -> list[Notification]:

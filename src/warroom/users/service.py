@@ -32,6 +32,17 @@ def _check_time_zone(time_zone: str) -> None:
         ) from None
 
 
+def _check_profile(name: str, email: str, time_zone: str) -> str:
+    """Validate a user's name, email and time zone; the cleaned email."""
+    if not name.strip():
+        raise ValidationFailed.for_field("name", "must not be empty")
+    email = email.strip()
+    if not _EMAIL.match(email):
+        raise ValidationFailed.for_field("email", f"{email!r} is not an email address")
+    _check_time_zone(time_zone)
+    return email
+
+
 def create_user(
     session: Session,
     *,
@@ -47,12 +58,7 @@ def create_user(
         raise ValidationFailed.for_field(
             "handle", "use 1-64 lowercase letters, digits, '.', '_' or '-'"
         )
-    if not name.strip():
-        raise ValidationFailed.for_field("name", "must not be empty")
-    email = email.strip()
-    if not _EMAIL.match(email):
-        raise ValidationFailed.for_field("email", f"{email!r} is not an email address")
-    _check_time_zone(time_zone)
+    email = _check_profile(name, email, time_zone)
     if session.scalar(select(User.id).where(User.handle == handle)) is not None:
         raise Conflict(f"a user with handle {handle!r} already exists")
     if session.scalar(select(User.id).where(User.email == email)) is not None:
@@ -67,6 +73,26 @@ def create_user(
         change=change,
         action="user.create",
         target=f"user:{handle}",
+        data={"name": user.name, "email": email, "time_zone": time_zone},
+    )
+    return user
+
+
+def update_user(
+    session: Session, *, change: Change, user: User, name: str, email: str, time_zone: str
+) -> User:
+    """Change a user's name, email and time zone; the handle stays."""
+    email = _check_profile(name, email, time_zone)
+    taken = select(User.id).where(User.email == email, User.id != user.id)
+    if session.scalar(taken) is not None:
+        raise Conflict(f"a user with email {email!r} already exists")
+    user.name, user.email, user.time_zone = name.strip(), email, time_zone
+    session.flush()
+    audit.record(
+        session,
+        change=change,
+        action="user.update",
+        target=f"user:{user.handle}",
         data={"name": user.name, "email": email, "time_zone": time_zone},
     )
     return user

@@ -17,6 +17,7 @@ from warroom.db import make_engine, make_session_factory
 from warroom.web import problems
 from warroom.web.api import (
     audit,
+    config,
     escalation,
     health,
     incidents,
@@ -24,6 +25,7 @@ from warroom.web.api import (
     oncall,
     runbooks,
     services,
+    stakeholders,
     users,
 )
 
@@ -109,8 +111,10 @@ def create_app(
         oncall,
         escalation,
         services,
+        stakeholders,
         users,
         audit,
+        config,
     ):
         app.include_router(module.router)
     return app

@@ -1,0 +1,1 @@
+"""Config as code: users, schedules, escalation policies and services from one YAML file."""

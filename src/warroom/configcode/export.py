@@ -1,0 +1,87 @@
+"""The current configuration as a document in the shape ``apply`` reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from sqlalchemy.orm import Session
+
+from warroom.escalation.models import EscalationPolicy
+from warroom.escalation.policies import list_policies, steps_text
+from warroom.escalation.stakeholders import list_rules, rule_text
+from warroom.oncall.layers import length_text
+from warroom.oncall.models import Layer, Schedule
+from warroom.oncall.service import list_schedules
+from warroom.services.models import Service
+from warroom.services.service import list_services
+from warroom.users.models import User
+from warroom.users.service import list_users
+
+
+def user_facts(user: User) -> dict[str, Any]:
+    """A user as the document writes it."""
+    return {
+        "handle": user.handle,
+        "name": user.name,
+        "email": user.email,
+        "time_zone": user.time_zone,
+    }
+
+
+def _rotation_facts(layer: Layer) -> dict[str, Any]:
+    facts: dict[str, Any] = {"name": layer.name, "kind": layer.kind}
+    length = length_text(layer)
+    if length is not None:
+        facts["length"] = length
+    facts["handoff"] = layer.handoff
+    facts["users"] = [m.user.handle for m in layer.members]
+    if layer.restrictions:
+        facts["restrictions"] = [dict(r) for r in layer.restrictions]
+    return facts
+
+
+def schedule_facts(schedule: Schedule) -> dict[str, Any]:
+    """A schedule as the document writes it."""
+    facts: dict[str, Any] = {"name": schedule.name, "time_zone": schedule.time_zone}
+    if schedule.description:
+        facts["description"] = schedule.description
+    facts["rotations"] = [_rotation_facts(layer) for layer in schedule.layers]
+    return facts
+
+
+def policy_facts(policy: EscalationPolicy) -> dict[str, Any]:
+    """An escalation policy as the document writes it."""
+    facts: dict[str, Any] = {"name": policy.name}
+    if policy.description:
+        facts["description"] = policy.description
+    facts["repeat"] = policy.repeat
+    facts["steps"] = steps_text(policy.steps)
+    return facts
+
+
+def matrix_facts(session: Session) -> dict[str, Any]:
+    """The stakeholder matrix as the document writes it, under ``rules``."""
+    return {"name": "matrix", "rules": [rule_text(r) for r in list_rules(session)]}
+
+
+def service_facts(service: Service) -> dict[str, Any]:
+    """A service as the document writes it."""
+    facts: dict[str, Any] = {"name": service.name}
+    if service.description:
+        facts["description"] = service.description
+    if service.escalation_policy is not None:
+        facts["escalation_policy"] = service.escalation_policy.name
+    return facts
+
+
+def export(session: Session) -> str:
+    """Users, schedules, escalation policies, stakeholders and services as one YAML document."""
+    data = {
+        "users": [user_facts(u) for u in list_users(session)],
+        "schedules": [schedule_facts(s) for s in list_schedules(session)],
+        "escalation_policies": [policy_facts(p) for p in list_policies(session)],
+        "stakeholders": matrix_facts(session)["rules"],
+        "services": [service_facts(s) for s in list_services(session)],
+    }
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
