@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -11,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from warroom import validation
 from warroom.change import Change
 from warroom.durations import format_duration, parse_duration
 from warroom.errors import Conflict, NotFound, ValidationFailed
@@ -26,7 +26,6 @@ MAX_TARGETS = 20
 MAX_REPEAT = 9
 MAX_AFTER = timedelta(days=7)
 TARGET_KINDS = ("user", "schedule", "role")
-_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -35,22 +34,6 @@ class StepSpec:
 
     after: str
     targets: Sequence[dict[str, str | None]] = field(default_factory=list)
-
-
-def _clean_name(name: str) -> str:
-    cleaned = name.strip().lower()
-    if not _NAME.match(cleaned):
-        raise ValidationFailed.for_field(
-            "name", "use 1-64 lowercase letters, digits and '-', starting with a letter or digit"
-        )
-    return cleaned
-
-
-def _clean_description(description: str) -> str:
-    cleaned = description.strip()
-    if len(cleaned) > 2000:
-        raise ValidationFailed.for_field("description", "must be at most 2000 characters")
-    return cleaned
 
 
 def _check_after(text: str, where: str) -> int:
@@ -138,8 +121,8 @@ def create_policy(
     description: str = "",
 ) -> EscalationPolicy:
     """Add a policy; names are unique."""
-    clean_name = _clean_name(name)
-    clean_description = _clean_description(description)
+    clean_name = validation.slug_name(name)
+    clean_description = validation.description(description)
     clean_repeat = _check_repeat(repeat)
     checked = check_steps(session, steps)
     if session.scalar(select(EscalationPolicy.id).where(EscalationPolicy.name == clean_name)):
@@ -175,7 +158,7 @@ def replace_policy(
     description: str = "",
 ) -> EscalationPolicy:
     """Replace a policy's steps, repeat and description; running escalations keep their copy."""
-    policy.description = _clean_description(description)
+    policy.description = validation.description(description)
     policy.repeat = _check_repeat(repeat)
     policy.steps = check_steps(session, steps)
     policy.updated_at = change.now()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -10,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from warroom import validation
 from warroom.change import Change
 from warroom.errors import Conflict, NotFound, ValidationFailed
 from warroom.oncall.calendar import Cover, on_call_spans
@@ -19,7 +19,6 @@ from warroom.users import audit
 from warroom.users.models import User
 
 MAX_WINDOW = timedelta(days=93)
-_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -39,22 +38,6 @@ class OnCall:
     users: list[User]
     until: datetime | None
     next: Shift | None
-
-
-def _clean_name(name: str) -> str:
-    cleaned = name.strip().lower()
-    if not _NAME.match(cleaned):
-        raise ValidationFailed.for_field(
-            "name", "use 1-64 lowercase letters, digits and '-', starting with a letter or digit"
-        )
-    return cleaned
-
-
-def _clean_description(description: str) -> str:
-    cleaned = description.strip()
-    if len(cleaned) > 2000:
-        raise ValidationFailed.for_field("description", "must be at most 2000 characters")
-    return cleaned
 
 
 def _users_by_handle(session: Session, checked: Sequence[CheckedLayer]) -> dict[str, User]:
@@ -116,9 +99,9 @@ def create_schedule(
     description: str = "",
 ) -> Schedule:
     """Add a schedule with its layers (lowest first); names are unique."""
-    clean_name = _clean_name(name)
+    clean_name = validation.slug_name(name)
     zone_of(time_zone)
-    clean_description = _clean_description(description)
+    clean_description = validation.description(description)
     built = _build_layers(session, layers)
     if session.scalar(select(Schedule.id).where(Schedule.name == clean_name)) is not None:
         raise Conflict(f"a schedule called {clean_name!r} already exists")
@@ -154,7 +137,7 @@ def replace_schedule(
 ) -> Schedule:
     """Replace a schedule's zone, description and layers; its overrides stay."""
     zone_of(time_zone)
-    clean_description = _clean_description(description)
+    clean_description = validation.description(description)
     built = _build_layers(session, layers)
     schedule.layers.clear()
     session.flush()  # delete the old layers before their positions are reused

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from warroom import validation
 from warroom.change import Change
 from warroom.errors import Conflict, NotFound, ValidationFailed
 from warroom.escalation.models import EscalationPolicy
@@ -17,13 +18,6 @@ def _clean_name(name: str) -> str:
     cleaned = name.strip()
     if not cleaned or len(cleaned) > 200 or "/" in cleaned:
         raise ValidationFailed.for_field("name", "use 1-200 characters without '/'")
-    return cleaned
-
-
-def _clean_description(description: str) -> str:
-    cleaned = description.strip()
-    if len(cleaned) > 2000:
-        raise ValidationFailed.for_field("description", "must be at most 2000 characters")
     return cleaned
 
 
@@ -54,7 +48,7 @@ def create_service(
 ) -> Service:
     """Register a service, optionally with the escalation policy its incidents page by."""
     clean_name = _clean_name(name)
-    clean_description = _clean_description(description)
+    clean_description = validation.description(description)
     policy = _policy(session, escalation_policy)
     if session.scalar(select(Service.id).where(Service.name == clean_name)) is not None:
         raise Conflict(f"a service called {clean_name!r} already exists")
@@ -87,7 +81,7 @@ def replace_service(
     escalation_policy: str | None = None,
 ) -> Service:
     """Replace a service's description and escalation policy."""
-    service.description = _clean_description(description)
+    service.description = validation.description(description)
     service.escalation_policy = _policy(session, escalation_policy)
     service.updated_at = change.now()
     session.flush()
