@@ -124,6 +124,19 @@ def test_a_policy_in_use_cannot_be_deleted_until_the_service_lets_go(client, adm
     assert client.delete(f"{POLICIES}/ops", headers=admin).status_code == 204
 
 
+def test_a_schedule_a_policy_pages_cannot_be_deleted_until_the_policy_changes(
+    client, admin, existing
+):
+    problem = assert_problem(
+        client.delete("/api/v1/schedules/primary", headers=admin), 409, "ops", "primary"
+    )
+    assert problem["policies"] == ["ops"]
+    assert client.get("/api/v1/schedules/primary", headers=admin).status_code == 200
+    body = {"steps": [{"after": "0s", "targets": [{"user": "bob"}]}]}
+    assert client.put(f"{POLICIES}/ops", json=body, headers=admin).status_code == 200
+    assert client.delete("/api/v1/schedules/primary", headers=admin).status_code == 204
+
+
 def _steps(*steps: Any) -> dict[str, Any]:
     return {"name": "new", "steps": list(steps)}
 

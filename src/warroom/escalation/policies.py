@@ -212,3 +212,16 @@ def get_policy(session: Session, name: str) -> EscalationPolicy:
 def list_policies(session: Session) -> list[EscalationPolicy]:
     """All policies by name."""
     return list(session.scalars(select(EscalationPolicy).order_by(EscalationPolicy.name)))
+
+
+def policies_using_schedule(session: Session, schedule: str) -> list[str]:
+    """Names of the policies with a step that pages whoever ``schedule`` has on call."""
+    return [
+        policy.name
+        for policy in session.scalars(select(EscalationPolicy).order_by(EscalationPolicy.name))
+        if any(
+            target.get("schedule") == schedule
+            for step in policy.steps
+            for target in step.get("targets", [])
+        )
+    ]

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import AwareDatetime
 
 from warroom.actor import Actor
-from warroom.errors import Unauthorized
+from warroom.errors import Conflict, Unauthorized
+from warroom.escalation.policies import policies_using_schedule
 from warroom.oncall import ical, service
 from warroom.oncall.schemas import (
     OnCallOut,
@@ -112,8 +113,15 @@ def replace_schedule(
 
 @router.delete("/schedules/{name}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_schedule(name: str, request: Request, session: SessionDep, actor: Admin) -> Response:
-    """Remove a schedule with its layers and overrides (admin)."""
+    """Remove a schedule with its layers and overrides (admin); not while a policy pages it."""
     schedule = service.get_schedule(session, name)
+    users = policies_using_schedule(session, schedule.name)
+    if users:
+        raise Conflict(
+            f"schedule {schedule.name!r} is paged by escalation policies {', '.join(users)}; "
+            "change those policies first",
+            policies=users,
+        )
     service.delete_schedule(session, change=change_for(request, actor), schedule=schedule)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
