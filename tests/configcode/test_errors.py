@@ -24,6 +24,13 @@ def with_dave(document: str) -> str:
     return document.replace("schedules:\n", NEW_USER + "schedules:\n", 1)
 
 
+def with_contacts(methods: str) -> str:
+    """The document with dave, who has the contact methods ``methods`` (a YAML flow list body)."""
+    return with_dave(EXAMPLE).replace(
+        "email: dave@example.com}", f"email: dave@example.com, contact_methods: [{methods}]}}"
+    )
+
+
 BAD = [
     pytest.param(
         "users:\n  - {handle: alice, name: Alice]\n",
@@ -120,13 +127,41 @@ BAD = [
         id="email-taken",
     ),
     pytest.param(
-        with_dave(EXAMPLE).replace(
-            "email: dave@example.com}", "email: dave@example.com, contact_methods: [{type: x}]}"
+        with_contacts("{type: pager, address: x}"),
+        "users[3].contact_methods[0].type",
+        "pager",
+        "unknown contact method type 'pager'; use one of email, slack, webhook, apprise",
+        id="contact-method-type",
+    ),
+    pytest.param(
+        with_contacts('{type: email, address: d@example.com}, {type: webhook, address: "ftp://x"}'),
+        "users[3].contact_methods[1].address",
+        '"ftp://x"',
+        "'ftp://x' is not an http(s) URL",
+        id="contact-method-address",
+    ),
+    pytest.param(
+        with_contacts("{type: email}"),
+        "users[3].contact_methods[0].address",
+        "{type: email}",
+        "is required",
+        id="contact-method-missing-address",
+    ),
+    pytest.param(
+        with_contacts(
+            "{type: email, address: d@example.com}, {type: email, address: d@example.com}"
         ),
-        "users[3].contact_methods",
-        "[{type: x}]",
-        "contact methods arrive with notifications",
-        id="contact-methods",
+        "users[3].contact_methods[1].address",
+        "d@example.com}]",
+        "the email 'd@example.com' is given twice",
+        id="contact-method-duplicate",
+    ),
+    pytest.param(
+        with_contacts("{type: slack, addr: U123}"),
+        "users[3].contact_methods[0].addr",
+        "addr:",
+        "unknown field; use type, address, label",
+        id="contact-method-unknown-field",
     ),
     pytest.param(
         with_dave(EXAMPLE) + "integrations:\n  - {name: am, source: alertmanager}\n",

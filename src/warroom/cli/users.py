@@ -11,11 +11,15 @@ from warroom.cli.render import console, print_json, table, when
 from warroom.cli.state import state_of
 from warroom.durations import parse_duration
 from warroom.errors import ValidationFailed
-from warroom.users import service
-from warroom.users.schemas import token_view, user_view
+from warroom.users import contacts, service
+from warroom.users.schemas import contact_view, token_view, user_view
 
 user_app = typer.Typer(help="Users: the people warroom pages and credits.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens (stored hashed, shown once).", no_args_is_help=True)
+contact_app = typer.Typer(
+    help="A user's contact methods, tried in order when they are paged.", no_args_is_help=True
+)
+user_app.add_typer(contact_app, name="contact")
 JsonFlag = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
 
 
@@ -62,6 +66,74 @@ def list_users(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         ["handle", "name", "email", "time zone"],
         [[v.handle, v.name, v.email, v.time_zone] for v in views],
     )
+
+
+@contact_app.command("add")
+def add_contact(
+    ctx: typer.Context,
+    handle: Annotated[str, typer.Argument(help="the user's handle")],
+    kind: Annotated[str, typer.Option("--type", help="email, slack, webhook or apprise")],
+    address: Annotated[str, typer.Option(help="email, Slack id/#channel/URL, or URL")],
+    label: Annotated[str | None, typer.Option(help="e.g. phone, work email")] = None,
+    position: Annotated[
+        int | None, typer.Option(help="1 is tried first; the end when omitted")
+    ] = None,
+) -> None:
+    """Add a contact method to a user."""
+    state = state_of(ctx)
+    with state.session() as session:
+        user = service.get_user(session, handle)
+        method = contacts.add_contact_method(
+            session,
+            change=state.change(session),
+            user=user,
+            type=kind,
+            address=address,
+            label=label,
+            position=position,
+        )
+        view = contact_view(method)
+    console.print(
+        escape(f"added contact method {view.id} to {handle}: {view.type} {view.address}")
+        + f" (position {view.position})"
+    )
+
+
+@contact_app.command("list")
+def list_contacts(
+    ctx: typer.Context,
+    handle: Annotated[str, typer.Argument(help="the user's handle")],
+    as_json: JsonFlag = False,
+) -> None:
+    """List a user's contact methods in the order a page tries them."""
+    state = state_of(ctx)
+    with state.session() as session:
+        user = service.get_user(session, handle)
+        views = [contact_view(m) for m in contacts.list_contact_methods(session, user)]
+    if as_json:
+        print_json(views)
+        return
+    table(
+        None,
+        ["position", "id", "type", "address", "label"],
+        [[str(v.position), str(v.id), v.type, v.address, v.label or "-"] for v in views],
+    )
+
+
+@contact_app.command("remove")
+def remove_contact(
+    ctx: typer.Context,
+    handle: Annotated[str, typer.Argument(help="the user's handle")],
+    method_id: Annotated[int, typer.Argument(help="contact method id")],
+) -> None:
+    """Remove one of a user's contact methods."""
+    state = state_of(ctx)
+    with state.session() as session:
+        user = service.get_user(session, handle)
+        contacts.remove_contact_method(
+            session, change=state.change(session), user=user, method_id=method_id
+        )
+    console.print(escape(f"removed contact method {method_id} from {handle}"))
 
 
 @token_app.command("create")

@@ -34,6 +34,8 @@ from warroom.oncall.layers import LayerSpec
 from warroom.services import service as services
 from warroom.severity import SeverityScheme
 from warroom.users import service as users
+from warroom.users.contacts import replace_contact_methods
+from warroom.users.models import User
 
 Action = Literal["create", "update", "unchanged"]
 Row = TypeVar("Row", bound=Any)
@@ -193,26 +195,38 @@ class _Applier:
             raise ValidationFailed.for_field(key, f"the same {kind} is already given at {first}")
 
     def apply_user(self, entry: UserEntry) -> None:
-        """Create or update a user."""
+        """Create or update a user and, when the entry lists them, its contact methods."""
+
+        def contacts(user: User) -> User:
+            if entry.contact_methods is not None:
+                replace_contact_methods(
+                    self.session, change=self.change, user=user, methods=entry.contact_methods
+                )
+            return user
+
         self.entry(
             "user",
             entry.path,
             lambda: users.get_user(self.session, entry.handle),
-            lambda: users.create_user(
-                self.session,
-                change=self.change,
-                handle=entry.handle,
-                name=entry.name,
-                email=entry.email,
-                time_zone=entry.time_zone,
+            lambda: contacts(
+                users.create_user(
+                    self.session,
+                    change=self.change,
+                    handle=entry.handle,
+                    name=entry.name,
+                    email=entry.email,
+                    time_zone=entry.time_zone,
+                )
             ),
-            lambda user: users.update_user(
-                self.session,
-                change=self.change,
-                user=user,
-                name=entry.name,
-                email=entry.email,
-                time_zone=entry.time_zone,
+            lambda user: contacts(
+                users.update_user(
+                    self.session,
+                    change=self.change,
+                    user=user,
+                    name=entry.name,
+                    email=entry.email,
+                    time_zone=entry.time_zone,
+                )
             ),
             user_facts,
         )

@@ -13,6 +13,7 @@ from warroom.errors import FieldError, ValidationFailed
 from warroom.escalation.policies import StepSpec
 from warroom.escalation.stakeholders import RuleSpec
 from warroom.oncall.layers import RestrictionSpec
+from warroom.users.contacts import ContactSpec
 
 MAX_NODES = 100_000
 Position = tuple[int, int]
@@ -24,6 +25,7 @@ _NOT_YET = {
 }
 SECTIONS = ("users", "schedules", "escalation_policies", "stakeholders", "services", *_NOT_YET)
 _USER = {"handle": True, "name": True, "email": True, "time_zone": False, "contact_methods": False}
+_CONTACT = {"type": True, "address": True, "label": False}
 _SCHEDULE = {"name": True, "time_zone": True, "description": False, "rotations": True}
 _ROTATION = {
     "name": True,
@@ -88,6 +90,7 @@ class UserEntry:
     name: str
     email: str
     time_zone: str
+    contact_methods: list[ContactSpec] | None = None
 
 
 @dataclass(frozen=True)
@@ -253,18 +256,30 @@ def _user(reader: _Reader, node: Node, path: str) -> UserEntry | None:
     if fields is None:
         return None
     methods = fields.get("contact_methods")
-    if methods is not None and not (isinstance(methods, SequenceNode) and not methods.value):
-        reader.fail(
-            methods,
-            f"{path}.contact_methods",
-            "contact methods arrive with notifications; remove contact_methods for now",
-        )
+    contact_methods = None
+    if methods is not None:
+        listed = reader.items(methods, f"{path}.contact_methods")
+        contact_methods = [
+            c for c in (_contact(reader, item, item_path) for item_path, item in listed) if c
+        ]
     return UserEntry(
         path=path,
         handle=reader.text(fields.get("handle"), f"{path}.handle"),
         name=reader.text(fields.get("name"), f"{path}.name"),
         email=reader.text(fields.get("email"), f"{path}.email"),
         time_zone=reader.text(fields.get("time_zone"), f"{path}.time_zone", "UTC"),
+        contact_methods=contact_methods,
+    )
+
+
+def _contact(reader: _Reader, node: Node, path: str) -> ContactSpec | None:
+    fields = reader.mapping(node, path, _CONTACT)
+    if fields is None:
+        return None
+    return ContactSpec(
+        type=reader.text(fields.get("type"), f"{path}.type"),
+        address=reader.text(fields.get("address"), f"{path}.address"),
+        label=reader.optional_text(fields.get("label"), f"{path}.label"),
     )
 
 

@@ -15,18 +15,27 @@ from warroom.oncall.models import Layer, Schedule
 from warroom.oncall.service import list_schedules
 from warroom.services.models import Service
 from warroom.services.service import list_services
-from warroom.users.models import User
+from warroom.users.models import ContactMethod, User
 from warroom.users.service import list_users
 
 
 def user_facts(user: User) -> dict[str, Any]:
-    """A user as the document writes it."""
+    """A user as the document writes it; contact methods in order, when there are any."""
+    methods = user.contact_methods
     return {
         "handle": user.handle,
         "name": user.name,
         "email": user.email,
         "time_zone": user.time_zone,
+        **({"contact_methods": [_contact_facts(m) for m in methods]} if methods else {}),
     }
+
+
+def _contact_facts(method: ContactMethod) -> dict[str, Any]:
+    facts = {"type": method.type, "address": method.address}
+    if method.label:
+        facts["label"] = method.label
+    return facts
 
 
 def _rotation_facts(layer: Layer) -> dict[str, Any]:

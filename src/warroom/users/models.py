@@ -1,11 +1,11 @@
-"""Users, API tokens and audit entries."""
+"""Users, their contact methods, API tokens and audit entries."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, event
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from warroom.db import Base, JSONDocument, UTCDateTime
@@ -22,6 +22,31 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    contact_methods: Mapped[list[ContactMethod]] = relationship(
+        back_populates="user",
+        order_by="ContactMethod.position",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="selectin",
+    )
+
+
+class ContactMethod(Base):
+    """One way to reach a user; a page tries them in ``position`` order."""
+
+    __tablename__ = "contact_method"
+    __table_args__ = (UniqueConstraint("user_id", "type", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(1000))
+    position: Mapped[int] = mapped_column()
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(back_populates="contact_methods")
 
 
 class ApiToken(Base):

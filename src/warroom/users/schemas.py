@@ -1,4 +1,4 @@
-"""API shapes of users, tokens and audit entries."""
+"""API shapes of users, contact methods, tokens and audit entries."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from warroom.users.models import ApiToken, AuditEntry, User
+from warroom.users.models import ApiToken, AuditEntry, ContactMethod, User
 
 
 class UserCreate(BaseModel):
@@ -21,6 +21,41 @@ class UserCreate(BaseModel):
     time_zone: str = Field(default="UTC", max_length=64)
 
 
+class ContactMethodCreate(BaseModel):
+    """Add a contact method."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(description="email, slack, webhook or apprise")
+    address: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="email address; Slack member id, #channel or incoming-webhook URL; "
+        "webhook http(s) URL; Apprise URL",
+    )
+    label: str | None = Field(default=None, max_length=200)
+    position: int | None = Field(
+        default=None, ge=1, description="1 is tried first; appended when omitted"
+    )
+
+
+class ContactMethodOut(BaseModel):
+    """One way to reach a user."""
+
+    id: int
+    type: str
+    address: str
+    label: str | None
+    position: int
+    created_at: datetime
+
+
+class ContactMethodList(BaseModel):
+    """A user's contact methods in the order a page tries them."""
+
+    items: list[ContactMethodOut]
+
+
 class UserOut(BaseModel):
     """A user."""
 
@@ -29,6 +64,7 @@ class UserOut(BaseModel):
     email: str
     time_zone: str
     created_at: datetime
+    contact_methods: list[ContactMethodOut]
 
 
 class UserList(BaseModel):
@@ -102,6 +138,19 @@ def user_view(user: User) -> UserOut:
         email=user.email,
         time_zone=user.time_zone,
         created_at=user.created_at,
+        contact_methods=[contact_view(m) for m in user.contact_methods],
+    )
+
+
+def contact_view(method: ContactMethod) -> ContactMethodOut:
+    """The API view of a contact method."""
+    return ContactMethodOut(
+        id=method.id,
+        type=method.type,
+        address=method.address,
+        label=method.label,
+        position=method.position,
+        created_at=method.created_at,
     )
 
 

@@ -20,7 +20,7 @@ from warroom.users.models import ApiToken, User
 
 TOKEN_PREFIX = "wr_"
 _HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _check_time_zone(time_zone: str) -> None:
@@ -37,7 +37,7 @@ def _check_profile(name: str, email: str, time_zone: str) -> str:
     if not name.strip():
         raise ValidationFailed.for_field("name", "must not be empty")
     email = email.strip()
-    if not _EMAIL.match(email):
+    if not EMAIL.match(email):
         raise ValidationFailed.for_field("email", f"{email!r} is not an email address")
     _check_time_zone(time_zone)
     return email

@@ -1,11 +1,17 @@
-"""Users and API tokens."""
+"""Users, their contact methods and API tokens."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Request, Response, status
 
-from warroom.users import service
+from warroom.actor import Actor, Role
+from warroom.errors import Forbidden
+from warroom.users import contacts, service
+from warroom.users.models import User
 from warroom.users.schemas import (
+    ContactMethodCreate,
+    ContactMethodList,
+    ContactMethodOut,
     IssuedTokenOut,
     TokenCreate,
     TokenList,
@@ -13,10 +19,11 @@ from warroom.users.schemas import (
     UserCreate,
     UserList,
     UserOut,
+    contact_view,
     token_view,
     user_view,
 )
-from warroom.web.deps import Admin, SessionDep, Viewer, change_for
+from warroom.web.deps import Admin, Responder, SessionDep, Viewer, change_for
 from warroom.web.routing import JSONRoute
 
 router = APIRouter(prefix="/api/v1", route_class=JSONRoute, tags=["users and tokens"])
@@ -40,6 +47,58 @@ def create_user(body: UserCreate, request: Request, session: SessionDep, actor: 
 def get_user(handle: str, session: SessionDep, actor: Viewer) -> UserOut:
     """One user."""
     return user_view(service.get_user(session, handle))
+
+
+def _check_may_edit(actor: Actor, user: User) -> None:
+    """Admins edit anyone's contact methods; a responder only their own."""
+    if actor.role < Role.admin and actor.user_id != user.id:
+        raise Forbidden(
+            f"only an admin or {user.handle} (with a token bound to that user) "
+            "can change these contact methods"
+        )
+
+
+@router.get("/users/{handle}/contact-methods")
+def list_contact_methods(handle: str, session: SessionDep, actor: Viewer) -> ContactMethodList:
+    """A user's contact methods in the order a page tries them."""
+    user = service.get_user(session, handle)
+    return ContactMethodList(
+        items=[contact_view(m) for m in contacts.list_contact_methods(session, user)]
+    )
+
+
+@router.post("/users/{handle}/contact-methods", status_code=status.HTTP_201_CREATED)
+def add_contact_method(
+    handle: str,
+    body: ContactMethodCreate,
+    request: Request,
+    session: SessionDep,
+    actor: Responder,
+) -> ContactMethodOut:
+    """Add a contact method (admin, or the user themself)."""
+    user = service.get_user(session, handle)
+    _check_may_edit(actor, user)
+    method = contacts.add_contact_method(
+        session, change=change_for(request, actor), user=user, **body.model_dump()
+    )
+    session.commit()
+    return contact_view(method)
+
+
+@router.delete(
+    "/users/{handle}/contact-methods/{method_id}", status_code=status.HTTP_204_NO_CONTENT
+)
+def remove_contact_method(
+    handle: str, method_id: int, request: Request, session: SessionDep, actor: Responder
+) -> Response:
+    """Remove a contact method (admin, or the user themself)."""
+    user = service.get_user(session, handle)
+    _check_may_edit(actor, user)
+    contacts.remove_contact_method(
+        session, change=change_for(request, actor), user=user, method_id=method_id
+    )
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/tokens")

@@ -1,0 +1,114 @@
+"""Users' contact methods in config as code: applied in order, exported, diffed, all or nothing."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from tests.configcode.conftest import EXAMPLE, ApplyText, snapshot
+from warroom.configcode.document import DocumentInvalid
+from warroom.configcode.export import export
+from warroom.users.contacts import list_contact_methods
+from warroom.users.models import AuditEntry
+from warroom.users.service import get_user
+
+ALICE = "{handle: alice, name: Alice Doe, email: alice@example.com, time_zone: Europe/Berlin}"
+METHODS = (
+    '[{type: webhook, address: "http://127.0.0.1:9000/page"}, '
+    "{type: email, address: alice@example.com, label: work}]"
+)
+
+
+def with_alice_methods(methods: str) -> str:
+    """The example with alice's contact methods set to ``methods``."""
+    return EXAMPLE.replace(ALICE, ALICE[:-1] + f", contact_methods: {methods}}}")
+
+
+def alices(session: Session) -> list[tuple[int, str, str, str | None]]:
+    session.expire_all()
+    return [
+        (m.position, m.type, m.address, m.label)
+        for m in list_contact_methods(session, get_user(session, "alice"))
+    ]
+
+
+def audit_rows(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(AuditEntry)) or 0
+
+
+def test_contact_methods_are_applied_in_order_and_exported(apply_text: ApplyText, session: Session):
+    document = with_alice_methods(METHODS)
+    assert apply_text(document).count("create") == 7
+    assert alices(session) == [
+        (1, "webhook", "http://127.0.0.1:9000/page", None),
+        (2, "email", "alice@example.com", "work"),
+    ]
+    rows = audit_rows(session)
+    assert apply_text(document).lines() == ["= 7 unchanged"]
+    assert audit_rows(session) == rows
+    exported = export(session)
+    assert (
+        "  contact_methods:\n  - type: webhook\n    address: http://127.0.0.1:9000/page\n"
+        "  - type: email\n    address: alice@example.com\n    label: work\n"
+    ) in exported
+    assert exported.count("contact_methods") == 1
+    assert apply_text(exported, dry_run=True).lines() == ["= 7 unchanged"]
+
+
+def test_a_changed_order_is_an_update_of_contact_methods(apply_text: ApplyText, session: Session):
+    apply_text(with_alice_methods(METHODS))
+    ids = {m.address: m.id for m in list_contact_methods(session, get_user(session, "alice"))}
+    swapped = (
+        '[{type: email, address: alice@example.com, label: work}, {type: slack, address: "#pay"}]'
+    )
+    rows = audit_rows(session)
+    assert apply_text(with_alice_methods(swapped)).lines() == [
+        "~ update user alice: contact_methods",
+        "= 6 unchanged",
+    ]
+    assert alices(session) == [
+        (1, "email", "alice@example.com", "work"),
+        (2, "slack", "#pay", None),
+    ]
+    kept = list_contact_methods(session, get_user(session, "alice"))[0]
+    assert kept.id == ids["alice@example.com"]
+    actions = session.scalars(select(AuditEntry.action).where(AuditEntry.id > rows))
+    assert sorted(actions) == ["user.contact_methods.replace", "user.update"]
+
+
+def test_absent_contact_methods_are_left_alone_and_an_empty_list_clears(
+    apply_text: ApplyText, session: Session
+):
+    apply_text(with_alice_methods(METHODS))
+    assert apply_text(EXAMPLE).lines() == ["= 7 unchanged"]
+    assert len(alices(session)) == 2
+    assert apply_text(with_alice_methods("[]")).lines() == [
+        "~ update user alice: contact_methods",
+        "= 6 unchanged",
+    ]
+    assert alices(session) == []
+
+
+@pytest.mark.parametrize(
+    ("methods", "field"),
+    [
+        ("[{type: email, address: alice}]", "users[1].contact_methods[0].address"),
+        ("[{type: slack, address: alice}]", "users[1].contact_methods[0].address"),
+        ("[{type: webhook, address: example.com}]", "users[1].contact_methods[0].address"),
+        ('[{type: apprise, address: "no url"}]', "users[1].contact_methods[0].address"),
+        ("[{type: sms, address: '+4912345'}]", "users[1].contact_methods[0].type"),
+    ],
+)
+def test_a_bad_contact_method_writes_nothing(
+    apply_text: ApplyText, engine: Engine, session: Session, methods: str, field: str
+):
+    apply_text(with_alice_methods(METHODS))
+    before = snapshot(engine)
+    bob = "email: bob@example.com,"
+    document = with_alice_methods("[]").replace(bob, f"{bob} contact_methods: {methods},")
+    with pytest.raises(DocumentInvalid) as raised:
+        apply_text(document)
+    assert raised.value.placed[0].field == field
+    assert raised.value.placed[0].line == 3
+    assert snapshot(engine) == before
