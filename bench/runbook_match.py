@@ -95,6 +95,9 @@ def main() -> None:
     parser.add_argument("--show-misses", action="store_true")
     parser.add_argument("--threshold", type=float, default=None)
     args = parser.parse_args()
+    if not args.seeds.is_dir():
+        print(f"runbook matching skipped: no seed runbooks at {args.seeds} (pass --seeds DIR)")
+        return
     cases = load_cases(args.data)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/runbooks.db"
