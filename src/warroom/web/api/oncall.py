@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import AwareDatetime
@@ -174,6 +174,12 @@ def _feed_window(
     return begins, end or now + FEED_AHEAD
 
 
+CALENDAR_ROUTE: dict[str, Any] = {
+    "response_class": Response,
+    "responses": {200: {"content": {"text/calendar": {}}}},
+}
+
+
 def _calendar(body: bytes, filename: str) -> Response:
     return Response(
         content=body,
@@ -184,8 +190,7 @@ def _calendar(body: bytes, filename: str) -> Response:
 
 @router.get(
     "/schedules/{name}/shifts.ics",
-    response_class=Response,
-    responses={200: {"content": {"text/calendar": {}}}},
+    **CALENDAR_ROUTE,
 )
 def schedule_feed(
     name: str,
@@ -209,8 +214,7 @@ def schedule_feed(
 
 @router.get(
     "/users/{handle}/shifts.ics",
-    response_class=Response,
-    responses={200: {"content": {"text/calendar": {}}}},
+    **CALENDAR_ROUTE,
 )
 def user_feed(
     handle: str,
