@@ -1,0 +1,1 @@
+"""The alert pipeline: normalised events, dedup, suppression, grouping and the batching writer."""

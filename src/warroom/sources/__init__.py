@@ -1,0 +1,1 @@
+"""Source adapters: one module per wire format, pure functions from HTTP bodies to events."""
