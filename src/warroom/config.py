@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from warroom.durations import Duration
 from warroom.errors import ConfigError
 from warroom.severity import DEFAULT_LEVELS, SeverityLevel, SeverityScheme
 
@@ -35,6 +37,16 @@ class Settings(BaseSettings):
     log_level: str = "info"
     engine_interval: float = Field(
         default=1.0, gt=0, le=3600, description="seconds between engine cycles"
+    )
+    resolve_quiet_period: Duration = Field(
+        default=timedelta(minutes=15),
+        description="how long an incident whose alerts all resolved stays quiet before resolving",
+    )
+    ingest_rate_limit_per_minute: int = Field(
+        default=0, ge=0, description="events a minute each integration may send; 0 = unlimited"
+    )
+    sns_cert_dir: str | None = Field(
+        default=None, description="directory of SNS signing certificates (PEM) for air-gapped use"
     )
     severities: list[SeverityLevel] = Field(default_factory=lambda: list(DEFAULT_LEVELS))
 

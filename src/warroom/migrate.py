@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from warroom.alerts import models as _alert_models  # noqa: F401 - registers tables
 from warroom.db import Base
 from warroom.errors import DatabaseNotReady
 from warroom.escalation import models as _escalation_models  # noqa: F401 - registers tables

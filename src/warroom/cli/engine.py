@@ -1,4 +1,4 @@
-"""``warroom engine``: run the engine loop (escalations, stakeholders, SLAs) until interrupted."""
+"""``warroom engine``: run the engine loop (escalations, informs, SLAs, quiet periods)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from warroom.clock import Clock
 from warroom.db import make_session_factory
 from warroom.engine.escalation import EscalationModule
 from warroom.engine.loop import Engine, Module
+from warroom.engine.monitoring import MonitoringModule
 from warroom.engine.sla import SlaModule
 from warroom.engine.stakeholders import StakeholdersModule
 from warroom.migrate import ensure_current
@@ -30,7 +31,12 @@ def build_engine(
     database: Database, clock: Clock, interval: float, scheme: SeverityScheme = DEFAULT_SCHEME
 ) -> Engine:
     """The engine with every module, in the order they run."""
-    modules: list[Module] = [EscalationModule(), StakeholdersModule(), SlaModule(scheme)]
+    modules: list[Module] = [
+        EscalationModule(),
+        StakeholdersModule(),
+        SlaModule(scheme),
+        MonitoringModule(),
+    ]
     return Engine(make_session_factory(database), clock, modules, interval)
 
 

@@ -15,7 +15,7 @@ from warroom.errors import Conflict, NotFound, ValidationFailed
 from warroom.escalation.models import EscalationPolicy, IncidentEscalation
 from warroom.escalation.policies import get_policy, steps_text
 from warroom.incidents import timeline
-from warroom.incidents.lifecycle import ORDER, Status
+from warroom.incidents.lifecycle import Status
 from warroom.incidents.models import Incident
 from warroom.notifications import service as outbox
 from warroom.oncall.models import Schedule
@@ -27,8 +27,13 @@ from warroom.users.models import User
 ACTIVE = "active"
 STOPPED = "stopped"
 EXHAUSTED = "exhausted"
-# Escalation pages until someone acknowledges; every later status (resolved included) stops it.
-_STOPS_AT = ORDER.index(Status.acknowledged)
+# Monitoring reached without an acknowledgement means the alerts cleared by themselves.
+_QUIET_STATUSES = (Status.monitoring, Status.resolved, Status.closed)
+
+
+def stops(incident: Incident) -> bool:
+    """Escalation pages until someone acknowledges, or until the incident quiets down."""
+    return incident.acknowledged_at is not None or Status(incident.status) in _QUIET_STATUSES
 
 
 def _after(step: dict[str, Any]) -> timedelta:
@@ -163,7 +168,7 @@ def page_due(
     session: Session, *, change: Change, escalation: IncidentEscalation, incident: Incident
 ) -> list[User]:
     """Page the current step (or stop, once acknowledged) and advance; return who was paged."""
-    if ORDER.index(Status(incident.status)) >= _STOPS_AT:
+    if stops(incident):
         _finish(
             session,
             change=change,
@@ -219,7 +224,7 @@ def escalate_now(
         state = "no escalation policy" if escalation is None else f"a {escalation.state} escalation"
         raise Conflict(f"{incident.ref} has {state}; there is nothing to escalate")
     locked = lock_incidents(session, [incident.id])[incident.id]
-    if ORDER.index(Status(locked.status)) >= _STOPS_AT:
+    if stops(locked):
         raise Conflict(
             f"{incident.ref} is {locked.status}; escalation stops once an incident is acknowledged"
         )
@@ -228,3 +233,18 @@ def escalate_now(
     audit.record(session, change=change, action="incident.escalate", target=locked.ref, data=data)
     escalation.next_at = change.now()
     return escalation, page_due(session, change=change, escalation=escalation, incident=locked)
+
+
+def resume(session: Session, *, change: Change, incident: Incident) -> IncidentEscalation | None:
+    """Page again from the step it stopped at when an unacknowledged incident fires again."""
+    escalation = session.scalar(
+        select(IncidentEscalation).where(IncidentEscalation.incident_id == incident.id)
+    )
+    if escalation is None or escalation.state != STOPPED or stops(incident):
+        return None
+    escalation.state = ACTIVE
+    escalation.next_at = change.now()
+    escalation.updated_at = change.now()
+    data = {"step": escalation.step_index + 1, "round": escalation.round}
+    timeline.append(session, change=change, incident=incident, kind="escalation_resumed", data=data)
+    return escalation

@@ -49,6 +49,11 @@ class Incident(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Alert grouping: alerts with this key join the incident while it is open and recent.
+    group_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    last_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set while every alert is resolved: the incident resolves itself when this passes quietly.
+    quiet_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
     roles: Mapped[list[IncidentRole]] = relationship(
         back_populates="incident", lazy="selectin", order_by="IncidentRole.id"

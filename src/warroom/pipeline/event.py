@@ -74,14 +74,14 @@ class VerificationFailed(Exception):
 
 
 _LABEL_SEVERITY = {
-    "P1": (
-        "critical crit fatal emergency emerg page disaster sev0 sev-0 sev1 sev-1 p0 p1 1".split()
-    ),
-    "P2": "error err high major sev2 sev-2 p2 2".split(),
-    "P3": "warning warn medium moderate minor average sev3 sev-3 p3 3".split(),
-    "P4": "info informational notice low none debug ok sev4 sev-4 sev5 sev-5 p4 p5 4 5".split(),
+    "P1": "critical crit fatal emergency emerg page disaster sev0 sev-0 sev1 sev-1 p0 p1 1",
+    "P2": "error err high major sev2 sev-2 p2 2",
+    "P3": "warning warn medium moderate minor average sev3 sev-3 p3 3",
+    "P4": "info informational notice low none debug ok sev4 sev-4 sev5 sev-5 p4 p5 4 5",
 }
-_SEVERITY_BY_WORD = {word: level for level, words in _LABEL_SEVERITY.items() for word in words}
+_SEVERITY_BY_WORD = {
+    word: level for level, words in _LABEL_SEVERITY.items() for word in words.split()
+}
 
 
 def severity_from_word(value: object) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 
 from sqlalchemy import select
@@ -40,21 +41,29 @@ def build_matcher(session: Session) -> Matcher:
     )
 
 
-def incident_query(incident: Incident) -> AlertQuery:
-    """What the matcher reads from an incident."""
+def incident_query(incident: Incident, labels: Mapping[str, str] | None = None) -> AlertQuery:
+    """What the matcher reads from an incident (and the labels of the alert that opened it)."""
     return AlertQuery(
         title=incident.title,
         description=" ".join([incident.summary, incident.impact]),
+        labels=labels or {},
         service=incident.service,
         tags=incident.tags,
     )
 
 
-def attach_suggestions(session: Session, *, change: Change, incident: Incident) -> list[Match]:
+def attach_suggestions(
+    session: Session,
+    *,
+    change: Change,
+    incident: Incident,
+    labels: Mapping[str, str] | None = None,
+) -> list[Match]:
     """Match the incident and record the top suggestions (or that none fits) on its timeline."""
     if session.scalar(select(Runbook.id).limit(1)) is None:
         return []
-    matches = build_matcher(session).match(incident_query(incident), limit=SUGGESTIONS)
+    query = incident_query(incident, labels)
+    matches = build_matcher(session).match(query, limit=SUGGESTIONS)
     timeline.append(
         session,
         change=change,
@@ -81,11 +90,16 @@ def attach_severity_checklists(
 
 
 def prepare(
-    session: Session, *, change: Change, scheme: SeverityScheme, incident: Incident
+    session: Session,
+    *,
+    change: Change,
+    scheme: SeverityScheme,
+    incident: Incident,
+    labels: Mapping[str, str] | None = None,
 ) -> list[Match]:
     """What a new incident gets from the runbooks: suggestions and its severity's checklists."""
     attach_severity_checklists(session, change=change, scheme=scheme, incident=incident)
-    return attach_suggestions(session, change=change, incident=incident)
+    return attach_suggestions(session, change=change, incident=incident, labels=labels)
 
 
 def checklist(session: Session, incident: Incident) -> list[ChecklistItem]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -27,7 +28,27 @@ def load_json(body: bytes) -> Any:
     except ValueError as exc:
         raise SourceError(f"the body is not valid JSON: {exc}") from None
     _check_depth(document)
+    if _SURROGATE_ESCAPE.search(text):
+        document = _without_lone_surrogates(document)
     return document
+
+
+# JSON may spell a lone UTF-16 surrogate as an escape; no database can store it.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _clean_text(value: str) -> str:
+    return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _clean_text(value)
+    if isinstance(value, dict):
+        return {_clean_text(k): _without_lone_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    return value
 
 
 def _check_depth(document: Any) -> None:

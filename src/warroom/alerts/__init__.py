@@ -1,0 +1,1 @@
+"""Alerts and the integrations that send them: storage, queries, silences and maintenance."""
