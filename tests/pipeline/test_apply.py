@@ -153,9 +153,7 @@ def test_an_ack_from_the_sender_acknowledges_the_alert_and_the_incident(
     assert alert.status == "acknowledged"
 
 
-def test_a_retried_delivery_is_applied_once(
-    session: Session, clock: FakeClock, send: Send
-) -> None:
+def test_a_retried_delivery_is_applied_once(session: Session, clock: FakeClock, send: Send) -> None:
     route = add_route(session, clock)
     first = send(route, firing("a", delivery_id="sns-1"))
     retry = send(route, firing("a", delivery_id="sns-1"))
