@@ -191,3 +191,21 @@ def test_a_rate_limited_integration_gets_429_with_retry_after(
     limited = client.post("/ingest/generic/gen", json={"title": "again"})
     assert int(limited.headers["retry-after"]) >= 1
     assert _count(session, Alert) == 2
+
+
+def test_resolving_the_incident_resolves_its_alerts_and_a_new_trigger_opens_a_new_one(
+    client: TestClient, session: Session, clock: FakeClock, admin: dict[str, str]
+) -> None:
+    add_route(session, clock)
+    fired = client.post("/ingest/alertmanager/prom", json=_alertmanager("firing", "a"))
+    (ref,) = fired.json()["incidents"]
+    moved = client.post(
+        f"/api/v1/incidents/{ref}/status", json={"status": "resolved"}, headers=admin
+    )
+    assert moved.status_code == 200, moved.text
+    assert session.scalars(select(Alert)).one().status == "resolved"
+    timeline = client.get(f"/api/v1/incidents/{ref}/timeline", headers=admin).json()["items"]
+    assert "alerts_resolved" in [e["kind"] for e in timeline]
+    again = client.post("/ingest/alertmanager/prom", json=_alertmanager("firing", "a"))
+    assert again.json()["incidents"] != [ref]
+    assert _count(session, Incident) == 2

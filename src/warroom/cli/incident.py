@@ -15,6 +15,7 @@ from warroom.escalation.schemas import escalation_view
 from warroom.incidents import service, timeline
 from warroom.incidents.lifecycle import Status
 from warroom.incidents.schemas import IncidentOut, incident_view, timeline_view
+from warroom.pipeline import apply
 from warroom.runbooks import suggest
 
 app = typer.Typer(help="Declare, list, show and drive incidents.", no_args_is_help=True)
@@ -193,14 +194,16 @@ def _describe(data: dict[str, object]) -> str:
 def _move(ctx: typer.Context, ref: str, status: str, note: str | None, as_json: bool) -> None:
     state = state_of(ctx)
     with state.session() as session:
+        change = state.change(session)
         incident = service.change_status(
             session,
-            change=state.change(session),
+            change=change,
             scheme=state.settings.severity_scheme,
             incident=service.get(session, ref),
             status=status,
             note=note,
         )
+        apply.resolve_with_incident(session, change=change, incident=incident)
         view = incident_view(incident, state.settings.severity_scheme)
     if as_json:
         print_json(view)

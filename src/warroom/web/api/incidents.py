@@ -22,6 +22,7 @@ from warroom.incidents.schemas import (
     incident_view,
     timeline_view,
 )
+from warroom.pipeline import apply
 from warroom.runbooks import suggest
 from warroom.web.deps import (
     Responder,
@@ -134,16 +135,13 @@ def change_status(
     scheme: SchemeDep,
     actor: Responder,
 ) -> IncidentOut:
-    """Move the incident to another status (acknowledged, ..., resolved, closed; reopen)."""
+    """Move the incident to another status (reopen too); resolving it resolves its alerts."""
     incident = service.get(session, ref)
+    change = change_for(request, actor)
     service.change_status(
-        session,
-        change=change_for(request, actor),
-        scheme=scheme,
-        incident=incident,
-        status=body.status,
-        note=body.note,
+        session, change=change, scheme=scheme, incident=incident, status=body.status, note=body.note
     )
+    apply.resolve_with_incident(session, change=change, incident=incident)
     session.commit()
     return incident_view(incident, scheme)
 
