@@ -195,6 +195,8 @@ def change_status(
     """Move the incident along its status machine; invalid moves are a Conflict."""
     target = parse_status(status)
     current = Status(incident.status)
+    if target is Status.acknowledged and _acknowledgeable_in_place(incident, current):
+        return _acknowledge_in_place(session, change=change, incident=incident, note=note)
     moves = allowed_moves(current)
     if target not in moves:
         raise Conflict(
@@ -221,6 +223,31 @@ def change_status(
     set_milestones(incident, target, now)
     timeline.append(session, change=change, incident=incident, kind=kind, data=data)
     audit.record(session, change=change, action=f"incident.{kind}", target=incident.ref, data=data)
+    return incident
+
+
+def _acknowledgeable_in_place(incident: Incident, current: Status) -> bool:
+    """An alert re-fire can reopen investigation before anyone acknowledged the incident."""
+    return (
+        incident.acknowledged_at is None
+        and current in OPEN_STATUSES
+        and current is not Status.triggered
+    )
+
+
+def _acknowledge_in_place(
+    session: Session, *, change: Change, incident: Incident, note: str | None
+) -> Incident:
+    now = change.now()
+    incident.acknowledged_at = now
+    incident.updated_at = now
+    data: dict[str, Any] = {"status": incident.status}
+    if note:
+        data["note"] = note.strip()
+    timeline.append(session, change=change, incident=incident, kind="acknowledged", data=data)
+    audit.record(
+        session, change=change, action="incident.acknowledged", target=incident.ref, data=data
+    )
     return incident
 
 
