@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -16,9 +17,11 @@ from warroom.db import make_session_factory
 from warroom.engine.escalation import EscalationModule
 from warroom.engine.loop import Engine, Module
 from warroom.engine.monitoring import MonitoringModule
+from warroom.engine.polling import PollingModule
 from warroom.engine.sla import SlaModule
 from warroom.engine.stakeholders import StakeholdersModule
 from warroom.migrate import ensure_current
+from warroom.pipeline.apply import PipelineSettings
 from warroom.severity import DEFAULT_SCHEME, SeverityScheme
 
 IntervalOption = Annotated[
@@ -28,7 +31,11 @@ IntervalOption = Annotated[
 
 
 def build_engine(
-    database: Database, clock: Clock, interval: float, scheme: SeverityScheme = DEFAULT_SCHEME
+    database: Database,
+    clock: Clock,
+    interval: float,
+    scheme: SeverityScheme = DEFAULT_SCHEME,
+    quiet_period: timedelta = timedelta(minutes=15),
 ) -> Engine:
     """The engine with every module, in the order they run."""
     modules: list[Module] = [
@@ -36,6 +43,7 @@ def build_engine(
         StakeholdersModule(),
         SlaModule(scheme),
         MonitoringModule(),
+        PollingModule(PipelineSettings(scheme=scheme, quiet_period=quiet_period)),
     ]
     return Engine(make_session_factory(database), clock, modules, interval)
 
@@ -45,7 +53,13 @@ def engine(ctx: typer.Context, interval: IntervalOption = None) -> None:
     state = state_of(ctx)
     ensure_current(state.engine)
     seconds = interval or state.settings.engine_interval
-    loop = build_engine(state.engine, state.clock, seconds, state.settings.severity_scheme)
+    loop = build_engine(
+        state.engine,
+        state.clock,
+        seconds,
+        state.settings.severity_scheme,
+        state.settings.resolve_quiet_period,
+    )
     stop = threading.Event()
     # Finish the current cycle rather than abandon it halfway (it would roll back, losing nothing).
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -54,7 +54,11 @@ def serve(
     worker = None
     if run_engine:
         loop = build_engine(
-            state.engine, state.clock, settings.engine_interval, settings.severity_scheme
+            state.engine,
+            state.clock,
+            settings.engine_interval,
+            settings.severity_scheme,
+            settings.resolve_quiet_period,
         )
         worker = threading.Thread(target=loop.run, args=(stop,), name="warroom-engine")
         worker.start()
