@@ -170,6 +170,7 @@ def test_export_then_dry_run_reports_everything_unchanged(apply_text: ApplyText,
 def test_export_of_an_empty_database(session: Session):
     assert export(session) == (
         "users: []\nschedules: []\nescalation_policies: []\nstakeholders: []\nservices: []\n"
+        "integrations: []\n"
     )
 
 

@@ -164,11 +164,31 @@ BAD = [
         id="contact-method-unknown-field",
     ),
     pytest.param(
-        with_dave(EXAMPLE) + "integrations:\n  - {name: am, source: alertmanager}\n",
-        "integrations",
-        "- {name: am",
-        "ingestion is not available yet",
-        id="integrations",
+        with_dave(EXAMPLE)
+        + "integrations:\n  - {name: am, source: nagios, service: checkout-api}\n",
+        "integrations[0].source",
+        "nagios",
+        "unknown source 'nagios'",
+        id="integration-unknown-source",
+    ),
+    pytest.param(
+        with_dave(EXAMPLE)
+        + "integrations:\n  - name: am\n    source: alertmanager\n    service: checkout-api\n"
+        "    options: {rate_limit_per_minute: 10, url: 'https://x'}\n",
+        "integrations[0].options.url",
+        "'https://x'",
+        "unknown option for alertmanager",
+        id="integration-unknown-option",
+    ),
+    pytest.param(
+        with_dave(EXAMPLE).replace(
+            "{name: checkout-api, escalation_policy: payments}",
+            "{name: checkout-api, grouping: {mode: fuzzy}}",
+        ),
+        "services[0].grouping.mode",
+        "fuzzy",
+        "use one of content, time, none",
+        id="service-grouping-mode",
     ),
     pytest.param(
         with_dave(EXAMPLE).replace("name: Dave, ", ""),

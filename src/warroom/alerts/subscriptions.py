@@ -15,9 +15,7 @@ def record_subscription(
     """Queue the SubscribeURL for the engine to visit (fetching it here would block the sender)."""
     with transaction(sessions) as session:
         # Lock the integration row only: PostgreSQL refuses FOR UPDATE on its outer-joined service.
-        integration = session.get(
-            Integration, integration_id, with_for_update={"of": Integration}
-        )
+        integration = session.get(Integration, integration_id, with_for_update={"of": Integration})
         if integration is None:
             return
         state = dict(integration.poll_state or {})

@@ -1,4 +1,4 @@
-"""The ``warroom`` command: serve, engine, db, incident, service, user, token, oncall, ..."""
+"""The ``warroom`` command: serve, engine, db, incident, service, integration, alert, ..."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
 from warroom.cli import (
+    alerts,
     configcode,
     db,
     engine,
     incident,
+    integrations,
     oncall,
     runbooks,
     serve,
@@ -45,6 +47,10 @@ app.add_typer(runbooks.app, name="runbooks")
 app.add_typer(oncall.app, name="oncall")
 app.add_typer(services.app, name="service")
 app.add_typer(stakeholders.app, name="stakeholders")
+app.add_typer(integrations.app, name="integration")
+app.add_typer(alerts.alert_app, name="alert")
+app.add_typer(alerts.silence_app, name="silence")
+app.add_typer(alerts.maintenance_app, name="maintenance")
 app.command("serve")(serve.serve)
 app.command("engine")(engine.engine)
 app.command("apply")(configcode.apply_file)

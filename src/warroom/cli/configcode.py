@@ -33,7 +33,7 @@ def apply_file(
         bool, typer.Option("--dry-run", help="show what would change; write nothing")
     ] = False,
 ) -> None:
-    """Create or update users, schedules, policies, stakeholders and services from YAML."""
+    """Create or update users, schedules, policies, stakeholders, services, integrations."""
     state = state_of(ctx)
     text = _read(file)
     with state.session() as session:
@@ -62,7 +62,7 @@ def export_file(
         Path | None, typer.Option("--output", "-o", help="write here instead of stdout")
     ] = None,
 ) -> None:
-    """Write the current users, schedules, policies, stakeholders and services as YAML."""
+    """Write the current users, schedules, policies, stakeholders, services, integrations."""
     state = state_of(ctx)
     with state.session() as session:
         text = export(session)

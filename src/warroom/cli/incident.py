@@ -264,6 +264,29 @@ def assign(
         console.print(f"{holder.user.handle} is {holder.role} of {incident.ref}")
 
 
+@app.command("reassign")
+def reassign(
+    ctx: typer.Context,
+    ref: str,
+    user: Annotated[str | None, typer.Option(help="handle of the user to page now")] = None,
+    policy: Annotated[
+        str | None, typer.Option("--policy", help="escalation policy to page by from now")
+    ] = None,
+) -> None:
+    """Hand an incident to a user or an escalation policy; it is triggered again and pages now."""
+    state = state_of(ctx)
+    with state.session() as session:
+        escalation = runner.reassign(
+            session,
+            change=state.change(session),
+            incident=service.get(session, ref),
+            user_handle=user,
+            policy_name=policy,
+        )
+        target = escalation.policy
+    console.print(f"{ref} re-assigned to {target}; the engine pages it now", markup=False)
+
+
 @app.command("escalate")
 def escalate(ctx: typer.Context, ref: str, as_json: JsonFlag = False) -> None:
     """Page the incident's next escalation step now."""

@@ -9,9 +9,12 @@ from typing import Any, Literal, TypeVar
 
 from sqlalchemy.orm import Session
 
+from warroom.alerts import integrations
+from warroom.alerts.models import Integration
 from warroom.change import Change
 from warroom.configcode.document import (
     Document,
+    IntegrationEntry,
     PolicyEntry,
     RotationEntry,
     ScheduleEntry,
@@ -20,6 +23,7 @@ from warroom.configcode.document import (
     read_document,
 )
 from warroom.configcode.export import (
+    integration_facts,
     matrix_facts,
     policy_facts,
     schedule_facts,
@@ -41,6 +45,7 @@ Action = Literal["create", "update", "unchanged"]
 Row = TypeVar("Row", bound=Any)
 _SHORTHAND = {"1d": "daily", "1w": "weekly"}
 _RENAMES = {"layers": "rotations", "rules": ""}
+_MASKED = ("key", "secret")
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,8 @@ class Plan:
             if item.action == "create":
                 shown.append(f"+ create {item.kind} {item.name}")
             elif item.action == "update":
-                shown.append(f"~ update {item.kind} {item.name}: {', '.join(item.fields)}")
+                fields = [f"{f}=***" if f in _MASKED else f for f in item.fields]
+                shown.append(f"~ update {item.kind} {item.name}: {', '.join(fields)}")
         shown.append(f"= {self.count('unchanged')} unchanged")
         return shown
 
@@ -121,7 +127,7 @@ class _Applier:
         self.seen: dict[tuple[str, int], str] = {}
 
     def run(self) -> None:
-        """Apply users, schedules, escalation policies, the stakeholder matrix, then services."""
+        """Apply users, schedules, policies, the stakeholder matrix, services, integrations."""
         for user in self.document.users:
             self.apply_user(user)
         for schedule in self.document.schedules:
@@ -132,6 +138,8 @@ class _Applier:
             self.apply_stakeholders(self.document.stakeholders)
         for service in self.document.services:
             self.apply_service(service)
+        for integration in self.document.integrations:
+            self.apply_integration(integration)
 
     def entry(
         self,
@@ -309,6 +317,7 @@ class _Applier:
                 name=entry.name,
                 description=entry.description,
                 escalation_policy=entry.escalation_policy,
+                grouping=entry.grouping,
             ),
             lambda service: services.replace_service(
                 self.session,
@@ -316,9 +325,67 @@ class _Applier:
                 service=service,
                 description=entry.description,
                 escalation_policy=entry.escalation_policy,
+                grouping=entry.grouping,
             ),
             service_facts,
         )
+
+    def apply_integration(self, entry: IntegrationEntry) -> None:
+        """Create or update an integration; its key changes only when the document gives one."""
+
+        def create() -> Integration:
+            created, _ = integrations.create_integration(
+                self.session,
+                change=self.change,
+                name=entry.name,
+                source=entry.source,
+                service=entry.service,
+                key=entry.key,
+                secret=entry.secret,
+                options=entry.options,
+            )
+            if not entry.enabled:
+                replace(created)
+            return created
+
+        def replace(integration: Integration) -> None:
+            if entry.source.strip().lower() != integration.source:
+                raise ValidationFailed.for_field(
+                    "source",
+                    f"is {integration.source} and cannot change; use a new name for a new source",
+                )
+            integrations.update_integration(
+                self.session,
+                change=self.change,
+                integration=integration,
+                service=entry.service,
+                options=entry.options,
+                enabled=entry.enabled,
+                secret=entry.secret,
+            )
+            if entry.key is not None and not integrations.key_matches(integration, entry.key):
+                integrations.rotate_key(
+                    self.session, change=self.change, integration=integration, key=entry.key
+                )
+
+        self.entry(
+            "integration",
+            entry.path,
+            lambda: integrations.get_integration(self.session, entry.name),
+            create,
+            replace,
+            _integration_state,
+        )
+
+
+def _integration_state(integration: Integration) -> dict[str, Any]:
+    """What the document can change, compared in memory only (never printed)."""
+    return {
+        **integration_facts(integration),
+        "enabled": integration.enabled,
+        "key": integration.key_hash,
+        "secret": integration.secret,
+    }
 
 
 def apply(

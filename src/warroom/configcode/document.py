@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from warroom.errors import FieldError, ValidationFailed
@@ -19,11 +20,7 @@ MAX_NODES = 100_000
 Position = tuple[int, int]
 _NULL = "tag:yaml.org,2002:null"
 _INT = "tag:yaml.org,2002:int"
-_NOT_YET = {
-    "integrations": "ingestion is not available yet, so there are no integrations to configure; "
-    "remove integrations for now",
-}
-SECTIONS = ("users", "schedules", "escalation_policies", "stakeholders", "services", *_NOT_YET)
+SECTIONS = ("users", "schedules", "escalation_policies", "stakeholders", "services", "integrations")
 _USER = {"handle": True, "name": True, "email": True, "time_zone": False, "contact_methods": False}
 _CONTACT = {"type": True, "address": True, "label": False}
 _SCHEDULE = {"name": True, "time_zone": True, "description": False, "rotations": True}
@@ -41,7 +38,10 @@ _STEP = {"after": True, "targets": True}
 _TARGET = {"user": False, "schedule": False, "role": False}
 _RULE = {"severity": True, "after": True, "notify": True}
 _NOTIFY = {"user": False, "role": False}
-_SERVICE = {"name": True, "description": False, "escalation_policy": False}
+_SERVICE = {"name": True, "description": False, "escalation_policy": False, "grouping": False}
+_INTEGRATION = dict.fromkeys(("name", "source", "service"), True) | dict.fromkeys(
+    ("key", "secret", "options", "enabled"), False
+)
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,21 @@ class ServiceEntry:
     name: str
     description: str
     escalation_policy: str | None
+    grouping: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class IntegrationEntry:
+    """An integration as written; a missing key or secret keeps the current one."""
+
+    path: str
+    name: str
+    source: str
+    service: str
+    key: str | None
+    secret: str | None
+    options: dict[str, Any]
+    enabled: bool
 
 
 @dataclass
@@ -146,6 +161,7 @@ class Document:
     policies: list[PolicyEntry] = field(default_factory=list)
     stakeholders: list[RuleSpec] | None = None
     services: list[ServiceEntry] = field(default_factory=list)
+    integrations: list[IntegrationEntry] = field(default_factory=list)
     positions: dict[str, Position] = field(default_factory=dict)
 
     def error(self, path: str, message: str) -> DocumentInvalid:
@@ -240,6 +256,46 @@ class _Reader:
     def texts(self, node: Node | None, path: str) -> list[str]:
         """A list of scalars as written."""
         return [self.text(item, item_path) for item_path, item in self.items(node, path)]
+
+    def place(self, node: Node, path: str) -> None:
+        """Remember where every field nested in ``node`` is written."""
+        children: list[tuple[str, Node]] = []
+        if isinstance(node, MappingNode):
+            children = [(_child(path, getattr(k, "value", "")), v) for k, v in node.value]
+        elif isinstance(node, SequenceNode):
+            children = [(f"{path}[{i}]", item) for i, item in enumerate(node.value)]
+        for child_path, child in children:
+            self.visit(child, child_path)
+            self.place(child, child_path)
+
+    def data(self, node: Node, path: str) -> Any:
+        """Any YAML value as Python data, remembering where each nested field is written."""
+        self.place(node, path)
+        try:
+            return SafeConstructor().construct_document(node)
+        except ConstructorError as exc:
+            self.fail(node, path, f"cannot be read: {exc.problem}")
+            return None
+
+    def mapping_data(self, node: Node | None, path: str) -> dict[str, Any] | None:
+        """A free-form mapping (options, grouping) as Python data; None when absent."""
+        if node is None:
+            return None
+        if not isinstance(node, MappingNode):
+            self.fail(node, path, f"expected a mapping, got {_kind_of(node)}")
+            return None
+        value = self.data(node, path)
+        return value if isinstance(value, dict) else None
+
+    def boolean(self, node: Node | None, path: str, default: bool) -> bool:
+        """true or false, or ``default`` when absent."""
+        if node is None:
+            return default
+        value = self.data(node, path)
+        if not isinstance(value, bool):
+            self.fail(node, path, f"expected true or false, got {_kind_of(node)}")
+            return default
+        return value
 
     def integer(self, node: Node | None, path: str, default: int) -> int:
         """A whole number, or ``default`` when absent."""
@@ -392,6 +448,23 @@ def _service(reader: _Reader, node: Node, path: str) -> ServiceEntry | None:
         escalation_policy=reader.optional_text(
             fields.get("escalation_policy"), f"{path}.escalation_policy"
         ),
+        grouping=reader.mapping_data(fields.get("grouping"), f"{path}.grouping"),
+    )
+
+
+def _integration(reader: _Reader, node: Node, path: str) -> IntegrationEntry | None:
+    fields = reader.mapping(node, path, _INTEGRATION)
+    if fields is None:
+        return None
+    return IntegrationEntry(
+        path=path,
+        name=reader.text(fields.get("name"), f"{path}.name"),
+        source=reader.text(fields.get("source"), f"{path}.source"),
+        service=reader.text(fields.get("service"), f"{path}.service"),
+        key=reader.optional_text(fields.get("key"), f"{path}.key"),
+        secret=reader.optional_text(fields.get("secret"), f"{path}.secret"),
+        options=reader.mapping_data(fields.get("options"), f"{path}.options") or {},
+        enabled=reader.boolean(fields.get("enabled"), f"{path}.enabled", True),
     )
 
 
@@ -417,10 +490,6 @@ def read_document(text: str) -> Document:
         return document
     reader = _Reader(document)
     sections = reader.mapping(root, "", dict.fromkeys(SECTIONS, False)) or {}
-    for section, message in _NOT_YET.items():
-        node = sections.get(section)
-        if node is not None and not (isinstance(node, SequenceNode) and not node.value):
-            reader.fail(node, section, message)
     for item_path, item in reader.items(sections.get("users"), "users"):
         document.users.extend(e for e in [_user(reader, item, item_path)] if e)
     for item_path, item in reader.items(sections.get("schedules"), "schedules"):
@@ -434,6 +503,8 @@ def read_document(text: str) -> Document:
         ]
     for item_path, item in reader.items(sections.get("services"), "services"):
         document.services.extend(e for e in [_service(reader, item, item_path)] if e)
+    for item_path, item in reader.items(sections.get("integrations"), "integrations"):
+        document.integrations.extend(e for e in [_integration(reader, item, item_path)] if e)
     if reader.errors:
         raise DocumentInvalid(reader.errors)
     return document

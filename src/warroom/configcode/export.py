@@ -7,6 +7,8 @@ from typing import Any
 import yaml
 from sqlalchemy.orm import Session
 
+from warroom.alerts.integrations import list_integrations
+from warroom.alerts.models import Integration
 from warroom.escalation.models import EscalationPolicy
 from warroom.escalation.policies import list_policies, steps_text
 from warroom.escalation.stakeholders import list_rules, rule_text
@@ -81,16 +83,42 @@ def service_facts(service: Service) -> dict[str, Any]:
         facts["description"] = service.description
     if service.escalation_policy is not None:
         facts["escalation_policy"] = service.escalation_policy.name
+    if service.grouping is not None:
+        facts["grouping"] = dict(service.grouping)
+    return facts
+
+
+def integration_facts(integration: Integration) -> dict[str, Any]:
+    """An integration as the document writes it: never its key or secret."""
+    facts: dict[str, Any] = {
+        "name": integration.name,
+        "source": integration.source,
+        "service": integration.service.name,
+    }
+    if integration.options:
+        facts["options"] = dict(integration.options)
+    if not integration.enabled:
+        facts["enabled"] = False
     return facts
 
 
 def export(session: Session) -> str:
-    """Users, schedules, escalation policies, stakeholders and services as one YAML document."""
+    """Users, schedules, policies, stakeholders, services and integrations as one YAML document."""
     data = {
         "users": [user_facts(u) for u in list_users(session)],
         "schedules": [schedule_facts(s) for s in list_schedules(session)],
         "escalation_policies": [policy_facts(p) for p in list_policies(session)],
         "stakeholders": matrix_facts(session)["rules"],
         "services": [service_facts(s) for s in list_services(session)],
+        "integrations": [integration_facts(i) for i in list_integrations(session)],
     }
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    if not data["integrations"]:
+        return text
+    return text.replace("\nintegrations:", f"\n{_KEYS_NOTE}\nintegrations:", 1)
+
+
+_KEYS_NOTE = (
+    "# Keys and secrets are never exported; integrations without a key keep their current one.\n"
+    "# Add key: or secret: to set them (grafana needs its secret when created from this file)."
+)

@@ -41,6 +41,8 @@ class IncidentEscalation(Base):
     repeat: Mapped[int] = mapped_column(Integer)
     step_index: Mapped[int] = mapped_column(Integer)
     round: Mapped[int] = mapped_column(Integer)
+    # Bumped by each re-assignment, so the new target's pages get keys of their own.
+    generation: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     next_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     state: Mapped[str] = mapped_column(String(16))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -15,7 +15,7 @@ from warroom.errors import Conflict, NotFound, ValidationFailed
 from warroom.escalation.models import EscalationPolicy, IncidentEscalation
 from warroom.escalation.policies import get_policy, steps_text
 from warroom.incidents import timeline
-from warroom.incidents.lifecycle import Status
+from warroom.incidents.lifecycle import OPEN_STATUSES, Status
 from warroom.incidents.models import Incident
 from warroom.notifications import service as outbox
 from warroom.oncall.models import Schedule
@@ -33,7 +33,10 @@ _QUIET_STATUSES = (Status.monitoring, Status.resolved, Status.closed)
 
 def stops(incident: Incident) -> bool:
     """Escalation pages until someone acknowledges, or until the incident quiets down."""
-    return incident.acknowledged_at is not None or Status(incident.status) in _QUIET_STATUSES
+    status = Status(incident.status)
+    if status is Status.triggered:
+        return False
+    return incident.acknowledged_at is not None or status in _QUIET_STATUSES
 
 
 def _after(step: dict[str, Any]) -> timedelta:
@@ -201,6 +204,7 @@ def page_due(
         step=step,
         round_number=escalation.round,
         now=change.now(),
+        generation=escalation.generation,
     )
     if paged:
         data = {**where, "users": [u.handle for u in paged], "targets": targets}
@@ -248,3 +252,64 @@ def resume(session: Session, *, change: Change, incident: Incident) -> IncidentE
     data = {"step": escalation.step_index + 1, "round": escalation.round}
     timeline.append(session, change=change, incident=incident, kind="escalation_resumed", data=data)
     return escalation
+
+
+def reassign(
+    session: Session,
+    *,
+    change: Change,
+    incident: Incident,
+    user_handle: str | None = None,
+    policy_name: str | None = None,
+) -> IncidentEscalation:
+    """Hand the incident to a user or another policy: it is triggered again and pages from now."""
+    if (user_handle is None) == (policy_name is None):
+        raise ValidationFailed.for_field("user", "give either a user or an escalation_policy")
+    locked = lock_incidents(session, [incident.id])[incident.id]
+    if Status(locked.status) not in OPEN_STATUSES:
+        raise Conflict(f"{locked.ref} is {locked.status}; reopen it before re-assigning it")
+    policy_label, steps, repeat = _reassign_target(session, user_handle, policy_name)
+    now = change.now()
+    escalation = session.scalar(
+        select(IncidentEscalation)
+        .where(IncidentEscalation.incident_id == locked.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if escalation is None:
+        escalation = IncidentEscalation(incident_id=locked.id, generation=0, started_at=now)
+        session.add(escalation)
+    escalation.generation += 1
+    escalation.policy, escalation.steps, escalation.repeat = policy_label, steps, repeat
+    escalation.step_index, escalation.round = 0, 1
+    escalation.state, escalation.next_at = ACTIVE, now + _after(steps[0])
+    escalation.started_at = escalation.updated_at = now
+    data = {
+        "from_status": locked.status,
+        "user": user_handle,
+        "escalation_policy": policy_name,
+        "steps": steps_text(steps),
+        "generation": escalation.generation,
+    }
+    # The new target has not acknowledged anything: back to triggered, so it is paged.
+    locked.status = Status.triggered.value
+    locked.updated_at = now
+    timeline.append(session, change=change, incident=locked, kind="reassigned", data=data)
+    audit.record(session, change=change, action="incident.reassign", target=locked.ref, data=data)
+    session.flush()
+    return escalation
+
+
+def _reassign_target(
+    session: Session, user_handle: str | None, policy_name: str | None
+) -> tuple[str, list[dict[str, Any]], int]:
+    if policy_name is not None:
+        try:
+            policy = get_policy(session, policy_name)
+        except NotFound as exc:
+            raise ValidationFailed.for_field("escalation_policy", exc.detail) from None
+        return policy.name, copy.deepcopy(policy.steps), policy.repeat
+    handle = (user_handle or "").strip()
+    if session.scalar(select(User.id).where(User.handle == handle)) is None:
+        raise ValidationFailed.for_field("user", f"no user with handle {user_handle!r}")
+    return f"user:{handle}", [{"after_seconds": 0, "targets": [{"user": handle}]}], 0

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from warroom.escalation.models import EscalationPolicy, IncidentEscalation, StakeholderRule
 from warroom.escalation.policies import StepSpec, steps_text
 from warroom.escalation.stakeholders import RuleSpec, rule_text
+from warroom.pipeline.group import rule_from_json
 from warroom.services.models import Service
 
 
@@ -78,13 +79,42 @@ class PolicyList(BaseModel):
     next_cursor: str | None = None
 
 
+class GroupingIn(BaseModel):
+    """How a service's alerts group into incidents; fields left out take the default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: str | None = Field(default=None, description="content, time or none")
+    labels: list[str] | None = Field(
+        default=None, max_length=20, description="content mode: alerts with the same values join"
+    )
+    window_seconds: int | None = Field(
+        default=None, description="joins an incident whose last alert is this recent (60-604800)"
+    )
+
+
+class GroupingOut(BaseModel):
+    """A service's grouping rule (the default when none was set)."""
+
+    mode: str
+    labels: list[str]
+    window_seconds: int
+
+
 class ServiceReplace(BaseModel):
-    """A service's description and escalation policy."""
+    """A service's description, escalation policy and alert grouping."""
 
     model_config = ConfigDict(extra="forbid")
 
     description: str = Field(default="", max_length=2000)
     escalation_policy: str | None = Field(default=None, max_length=64)
+    grouping: GroupingIn | None = Field(
+        default=None, description="omitted: content grouping on alertname within 30 minutes"
+    )
+
+    def grouping_rule(self) -> dict[str, Any] | None:
+        """The grouping as the service functions take it."""
+        return None if self.grouping is None else self.grouping.model_dump(exclude_none=True)
 
 
 class ServiceCreate(ServiceReplace):
@@ -99,6 +129,7 @@ class ServiceOut(BaseModel):
     name: str
     description: str
     escalation_policy: str | None
+    grouping: GroupingOut
     created_at: datetime
     updated_at: datetime
 
@@ -155,6 +186,7 @@ def service_view(service: Service) -> ServiceOut:
         name=service.name,
         description=service.description,
         escalation_policy=policy.name if policy else None,
+        grouping=GroupingOut(**rule_from_json(service.grouping).as_json()),
         created_at=service.created_at,
         updated_at=service.updated_at,
     )
@@ -228,3 +260,12 @@ class MatrixOut(BaseModel):
 def matrix_view(rules: list[StakeholderRule]) -> MatrixOut:
     """The API view of the matrix."""
     return MatrixOut(rules=[RuleOut(**rule_text(r)) for r in rules])
+
+
+class ReassignIn(BaseModel):
+    """Who takes the incident over: a user, or an escalation policy that pages from its step 1."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user: str | None = Field(default=None, description="handle of the user to page now")
+    escalation_policy: str | None = Field(default=None, description="policy to page by from now")

@@ -18,9 +18,12 @@ INFORM = "inform"
 SLA_BREACH = "sla_breach"
 
 
-def page_key(incident: Incident, *, round_number: int, step: int, user: User) -> str:
+def page_key(
+    incident: Incident, *, round_number: int, step: int, user: User, generation: int = 1
+) -> str:
     """The idempotency key of a page; receivers drop a second message with the same key."""
-    return f"{incident.ref}:page:{round_number}:{step}:{user.handle}"
+    kind = "page" if generation == 1 else f"page-{generation}"
+    return f"{incident.ref}:{kind}:{round_number}:{step}:{user.handle}"
 
 
 def enqueue_pages(
@@ -31,9 +34,15 @@ def enqueue_pages(
     step: int,
     round_number: int,
     now: datetime,
+    generation: int = 1,
 ) -> list[User]:
     """Add a pending page per user not yet paged for this step and round; return who was added."""
-    keys = {u.id: page_key(incident, round_number=round_number, step=step, user=u) for u in users}
+    keys = {
+        u.id: page_key(
+            incident, round_number=round_number, step=step, user=u, generation=generation
+        )
+        for u in users
+    }
     sent = set(
         session.scalars(
             select(Notification.idempotency_key).where(

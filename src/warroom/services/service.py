@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -10,6 +13,7 @@ from warroom.change import Change
 from warroom.errors import Conflict, NotFound, ValidationFailed
 from warroom.escalation.models import EscalationPolicy
 from warroom.escalation.policies import get_policy
+from warroom.pipeline.group import clean_rule
 from warroom.services.models import Service
 from warroom.users import audit
 
@@ -30,11 +34,17 @@ def _policy(session: Session, name: str | None) -> EscalationPolicy | None:
         raise ValidationFailed.for_field("escalation_policy", exc.detail) from None
 
 
+def _grouping(document: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The rule to store: None keeps the default."""
+    return None if document is None else clean_rule(document).as_json()
+
+
 def _facts(service: Service) -> dict[str, object]:
     policy = service.escalation_policy
     return {
         "description": service.description,
         "escalation_policy": policy.name if policy else None,
+        "grouping": service.grouping,
     }
 
 
@@ -45,11 +55,13 @@ def create_service(
     name: str,
     description: str = "",
     escalation_policy: str | None = None,
+    grouping: Mapping[str, Any] | None = None,
 ) -> Service:
-    """Register a service, optionally with the escalation policy its incidents page by."""
+    """Register a service, optionally with its escalation policy and alert grouping rule."""
     clean_name = _clean_name(name)
     clean_description = validation.description(description)
     policy = _policy(session, escalation_policy)
+    rule = _grouping(grouping)
     if session.scalar(select(Service.id).where(Service.name == clean_name)) is not None:
         raise Conflict(f"a service called {clean_name!r} already exists")
     now = change.now()
@@ -57,6 +69,7 @@ def create_service(
         name=clean_name,
         description=clean_description,
         escalation_policy=policy,
+        grouping=rule,
         created_at=now,
         updated_at=now,
     )
@@ -79,10 +92,12 @@ def replace_service(
     service: Service,
     description: str = "",
     escalation_policy: str | None = None,
+    grouping: Mapping[str, Any] | None = None,
 ) -> Service:
-    """Replace a service's description and escalation policy."""
+    """Replace a service's description, escalation policy and grouping (None: the default)."""
     service.description = validation.description(description)
     service.escalation_policy = _policy(session, escalation_policy)
+    service.grouping = _grouping(grouping)
     service.updated_at = change.now()
     session.flush()
     audit.record(

@@ -14,13 +14,19 @@ from warroom import __version__
 from warroom.clock import Clock, SystemClock
 from warroom.config import Settings
 from warroom.db import make_engine, make_session_factory
+from warroom.pipeline.apply import PipelineSettings
+from warroom.pipeline.ingest import IngestWriter
+from warroom.pipeline.route import IntegrationDirectory, RateLimiter
+from warroom.sources.sns import certificates_from
 from warroom.web import problems
 from warroom.web.api import (
+    alerts,
     audit,
     config,
     escalation,
     health,
     incidents,
+    ingest,
     meta,
     oncall,
     runbooks,
@@ -100,6 +106,14 @@ def create_app(
     app.state.engine = database
     app.state.sessions = make_session_factory(database)
     app.state.scheme = settings.severity_scheme
+    pipeline = PipelineSettings(
+        scheme=settings.severity_scheme, quiet_period=settings.resolve_quiet_period
+    )
+    app.state.ingest_writer = IngestWriter(app.state.sessions, app.state.clock, pipeline)
+    app.state.integrations = IntegrationDirectory(app.state.sessions)
+    app.state.rate_limiter = RateLimiter()
+    app.state.ingest_rate_limit = settings.ingest_rate_limit_per_minute
+    app.state.sns_certificates = certificates_from(settings.sns_cert_dir)
     problems.install(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
@@ -115,6 +129,8 @@ def create_app(
         users,
         audit,
         config,
+        alerts,
+        ingest,
     ):
         app.include_router(module.router)
     return app

@@ -12,6 +12,7 @@ from warroom.escalation.schemas import (
     PolicyList,
     PolicyOut,
     PolicyReplace,
+    ReassignIn,
     escalation_view,
     policy_view,
 )
@@ -109,6 +110,25 @@ def escalate(ref: str, request: Request, session: SessionDep, actor: Responder) 
     )
     session.commit()
     return EscalatedOut(paged=[u.handle for u in paged], escalation=escalation_view(escalation))
+
+
+@router.post(
+    "/incidents/{ref}/reassign",
+    responses={409: {"description": "the incident is resolved or closed"}},
+)
+def reassign(
+    ref: str, body: ReassignIn, request: Request, session: SessionDep, actor: Responder
+) -> EscalationOut:
+    """Hand the incident to a user or a policy: it is triggered again and they are paged now."""
+    escalation = runner.reassign(
+        session,
+        change=change_for(request, actor),
+        incident=get(session, ref),
+        user_handle=body.user,
+        policy_name=body.escalation_policy,
+    )
+    session.commit()
+    return escalation_view(escalation)
 
 
 @router.get("/incidents/{ref}/notifications")

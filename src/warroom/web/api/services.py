@@ -35,6 +35,7 @@ def create_service(
         name=body.name,
         description=body.description,
         escalation_policy=body.escalation_policy,
+        grouping=body.grouping_rule(),
     )
     session.commit()
     response.headers["Location"] = f"/api/v1/services/{created.name}"
@@ -51,13 +52,14 @@ def get_service(name: str, session: SessionDep, actor: Viewer) -> ServiceOut:
 def replace_service(
     name: str, body: ServiceReplace, request: Request, session: SessionDep, actor: Admin
 ) -> ServiceOut:
-    """Replace a service's description and escalation policy (admin)."""
+    """Replace a service's description, escalation policy and grouping (admin)."""
     replaced = service.replace_service(
         session,
         change=change_for(request, actor),
         service=service.get_service(session, name),
         description=body.description,
         escalation_policy=body.escalation_policy,
+        grouping=body.grouping_rule(),
     )
     session.commit()
     return service_view(replaced)
