@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -15,6 +17,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from warroom.alerts.models import Alert
 from warroom.clock import FakeClock
 from warroom.demo import STORIES, USERS, seed_demo
 from warroom.incidents.models import Incident, TimelineEntry
@@ -28,7 +31,13 @@ def test_demo_covers_severities_and_statuses_and_is_seeded_once(session: Session
     first = seed_demo(session, clock=clock, scheme=DEFAULT_SCHEME)
     session.commit()
     incidents = list(session.scalars(select(Incident)))
-    assert len(incidents) == len(STORIES)
+    assert len(incidents) == len(STORIES) + 1  # the stories and one opened by the demo alert
+    from_alerts = [i for i in incidents if i.group_key is not None]
+    assert [(i.service, i.severity, i.status) for i in from_alerts] == [
+        ("checkout", "P1", "triggered")
+    ]
+    assert session.scalar(select(func.count()).select_from(Alert)) == 2
+    assert first.integration_key
     assert {i.severity for i in incidents} == {"P1", "P2", "P3", "P4"}
     assert {"triggered", "investigating", "identified", "resolved", "closed"} <= {
         i.status for i in incidents
@@ -64,7 +73,8 @@ def test_demo_covers_severities_and_statuses_and_is_seeded_once(session: Session
     session.commit()
     assert second.summary == "existing data kept"
     assert second.admin_token != first.admin_token
-    assert session.scalar(select(func.count()).select_from(Incident)) == len(STORIES)
+    assert second.integration_key != first.integration_key
+    assert session.scalar(select(func.count()).select_from(Incident)) == len(STORIES) + 1
     assert len(USERS) == 4
 
 
@@ -99,7 +109,7 @@ def test_serve_demo_answers_the_quick_start_over_real_http(database_url: str, en
     port = _free_port()
     process = _warroom("serve", "--demo", "--port", str(port), database_url=database_url)
     try:
-        token = ""
+        token = curl = ""
         deadline = time.monotonic() + 60
         assert process.stdout is not None
         while time.monotonic() < deadline and not token:
@@ -108,6 +118,8 @@ def test_serve_demo_answers_the_quick_start_over_real_http(database_url: str, en
                 pytest.fail(f"serve exited: {process.stderr.read() if process.stderr else ''}")
             if line.startswith("wr_"):
                 token = line.strip()
+            if line.strip().startswith("curl "):
+                curl = line.strip()
         base = f"http://127.0.0.1:{port}"
         headers = {"Authorization": f"Bearer {token}"}
         for _ in range(100):
@@ -118,7 +130,9 @@ def test_serve_demo_answers_the_quick_start_over_real_http(database_url: str, en
                 time.sleep(0.1)
         listed = httpx.get(f"{base}/api/v1/incidents?open=true", headers=headers)
         assert listed.status_code == 200
-        assert len(listed.json()["items"]) == 3
+        assert len(listed.json()["items"]) == 4
+        sent = subprocess.run(shlex.split(curl), capture_output=True, text=True, check=True)
+        assert json.loads(sent.stdout)["alerts_opened"] == 1
         declared = httpx.post(
             f"{base}/api/v1/incidents",
             json={"title": "API down", "severity": "SEV-1"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib.resources import files
@@ -11,6 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from warroom.actor import SYSTEM, Actor, Role
+from warroom.alerts import integrations
+from warroom.alerts.models import Integration
 from warroom.change import Change
 from warroom.clock import Clock, FakeClock
 from warroom.escalation import policies
@@ -18,10 +21,13 @@ from warroom.incidents import service
 from warroom.incidents.models import Incident
 from warroom.oncall import service as oncall
 from warroom.oncall.layers import LayerSpec, RestrictionSpec
+from warroom.pipeline.apply import PipelineSettings, Submission, apply
+from warroom.pipeline.route import known
 from warroom.runbooks import suggest
 from warroom.runbooks.library import import_runbook
 from warroom.services.service import create_service, list_services
 from warroom.severity import SeverityScheme
+from warroom.sources import alertmanager
 from warroom.users.models import User
 from warroom.users.service import create_token, create_user
 
@@ -265,12 +271,58 @@ def _seed_escalation(session: Session, change: Change) -> None:
     )
 
 
+INTEGRATION = "demo-alertmanager"
+
+
+def demo_alert_body(status: str, *instances: str, ago: timedelta = _m(0)) -> dict[str, object]:
+    """An Alertmanager webhook body for checkout's latency alert on ``instances``."""
+    alerts = [
+        {
+            "status": status,
+            "labels": {
+                "alertname": "CheckoutLatencyHigh",
+                "service": "checkout",
+                "instance": instance,
+                "severity": "critical",
+            },
+            "annotations": {
+                "summary": "Checkout p99 latency above 2s",
+                "description": f"p99 latency on {instance} has been above 2s for 5 minutes.",
+                "runbook_url": "https://runbooks.example.com/checkout#latency",
+            },
+            "generatorURL": "http://prometheus.example.com/graph?g0.expr=checkout_p99",
+        }
+        for instance in instances
+    ]
+    return {
+        "version": "4",
+        "receiver": "warroom",
+        "status": status,
+        "groupLabels": {"alertname": "CheckoutLatencyHigh"},
+        "externalURL": "http://alertmanager.example.com",
+        "alerts": alerts,
+    }
+
+
+def _seed_alerts(session: Session, change: Change, scheme: SeverityScheme) -> None:
+    """An Alertmanager integration for checkout, and a latency alert firing on two hosts."""
+    integration, _ = integrations.create_integration(
+        session, change=change, name=INTEGRATION, source="alertmanager", service="checkout"
+    )
+    session.flush()
+    body = json.dumps(demo_alert_body("firing", "checkout-1:9100", "checkout-2:9100")).encode()
+    events = alertmanager.parse({}, body)
+    submission = Submission(route=known(integration).route, events=events)
+    apply(session, submissions=[submission], now=change.now(), settings=PipelineSettings(scheme))
+
+
 @dataclass(frozen=True)
 class DemoResult:
-    """What the demo seeding did, and the admin token it issued."""
+    """What the demo seeding did, the admin token and the demo integration key it issued."""
 
     summary: str
     admin_token: str
+    integration_key: str | None = None
 
 
 def _play(session: Session, story: Story, clock: FakeClock, scheme: SeverityScheme) -> None:
@@ -348,9 +400,11 @@ def seed_demo(session: Session, *, clock: Clock, scheme: SeverityScheme) -> Demo
         import_runbook(session, change=setup, source="demo/shop-runbook.md", raw=runbook)
         for story in sorted(STORIES, key=lambda s: s.ago, reverse=True):
             _play(session, story, FakeClock(now - story.ago), scheme)
+        _seed_alerts(session, Change(actor=SYSTEM, clock=FakeClock(now - _m(12))), scheme)
         seeded = (
-            f"{len(USERS)} users, a runbook, an on-call schedule, an escalation policy for the "
-            f"service checkout and {len(STORIES)} incidents added"
+            f"{len(USERS)} users, a runbook, an on-call schedule, an escalation policy and an "
+            f"Alertmanager integration for the service checkout, and {len(STORIES) + 1} "
+            "incidents added"
         )
     issued = create_token(
         session,
@@ -359,4 +413,8 @@ def seed_demo(session: Session, *, clock: Clock, scheme: SeverityScheme) -> Demo
         role="admin",
         expires_at=now + timedelta(days=30),
     )
-    return DemoResult(summary=seeded, admin_token=issued.secret)
+    key = None
+    demo_integration = session.scalar(select(Integration).where(Integration.name == INTEGRATION))
+    if demo_integration is not None:
+        key = integrations.rotate_key(session, change=setup, integration=demo_integration)
+    return DemoResult(summary=seeded, admin_token=issued.secret, integration_key=key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Annotated
 
@@ -11,7 +12,7 @@ import uvicorn
 from warroom.cli.engine import build_engine
 from warroom.cli.render import console
 from warroom.cli.state import state_of
-from warroom.demo import seed_demo
+from warroom.demo import demo_alert_body, seed_demo
 from warroom.migrate import ensure_current, upgrade
 from warroom.web.app import create_app
 from warroom.web.logs import log_config
@@ -47,6 +48,11 @@ def serve(
     console.print(
         f"warroom is serving on [bold]{settings.base_url}[/] (API docs: {settings.base_url}/docs)"
     )
+    if demo and result.integration_key:
+        url = f"{settings.base_url}/ingest/alertmanager/{result.integration_key}"
+        body = json.dumps(demo_alert_body("firing", "checkout-3:9100"))
+        console.print("send the demo Alertmanager integration an alert:", markup=False)
+        print(f"  curl -H 'Content-Type: application/json' -d '{body}' {url}", flush=True)
     if demo:
         console.print("admin token for this demo (use it as `Authorization: Bearer <token>`):")
         print(result.admin_token, flush=True)
