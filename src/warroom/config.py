@@ -48,6 +48,30 @@ class Settings(BaseSettings):
     sns_cert_dir: str | None = Field(
         default=None, description="directory of SNS signing certificates (PEM) for air-gapped use"
     )
+    smtp_host: str = Field(default="", description="SMTP server for email; empty = no email")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: str = Field(
+        default="starttls", pattern="^(starttls|tls|none)$", description="starttls, tls or none"
+    )
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = Field(default="warroom@localhost", description="From address of emails")
+    slack_bot_token: str = Field(default="", description="bot token for chat.postMessage")
+    slack_api_url: str = Field(
+        default="https://slack.com/api/", description="Slack Web API base URL"
+    )
+    egress_allow: str = Field(
+        default="",
+        description="comma-separated addresses or CIDRs outgoing messages may reach although "
+        "private, loopback or link-local",
+    )
+    delivery_max_attempts: int = Field(
+        default=5, ge=1, le=20, description="attempts per contact method before falling over"
+    )
+    delivery_timeout: float = Field(
+        default=10.0, gt=0, le=120, description="seconds one send attempt may take"
+    )
+    delivery_concurrency: int = Field(default=32, ge=1, le=1000)
     severities: list[SeverityLevel] = Field(default_factory=lambda: list(DEFAULT_LEVELS))
 
     @field_validator("database_url")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, event
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from warroom.db import Base, JSONDocument, UTCDateTime
@@ -44,6 +44,8 @@ class ContactMethod(Base):
     address: Mapped[str] = mapped_column(String(1000))
     position: Mapped[int] = mapped_column()
     label: Mapped[str | None] = mapped_column(String(200))
+    # Webhook signing secrets (space-separated while rotating); never shown after saving.
+    secret: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="contact_methods")

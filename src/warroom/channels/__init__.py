@@ -1,0 +1,1 @@
+"""Delivery channels: one module per way a message leaves warroom (email, Slack, webhook, Apprise)."""
