@@ -1,1 +1,1 @@
-"""Delivery channels: one module per way a message leaves warroom (email, Slack, webhook, Apprise)."""
+"""Delivery channels: one module per way a message leaves warroom (email, Slack, webhook, ...)."""

@@ -1,0 +1,26 @@
+"""The egress guard's contract: a callable that refuses a URL by raising ``EgressRefused``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+Guard = Callable[[str], None]
+
+
+class EgressRefused(Exception):
+    """Raised by an egress guard when a URL may not be reached; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def check_egress(guard: Guard | None, url: str) -> str | None:
+    """Run the guard on ``url``; the refusal reason, or None when allowed."""
+    if guard is None:
+        return None
+    try:
+        guard(url)
+    except EgressRefused as exc:
+        return exc.reason
+    return None
