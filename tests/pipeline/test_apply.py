@@ -267,3 +267,22 @@ def test_every_event_of_a_batch_is_stored_or_none_is(
         assert keys == ["a"]
     else:
         assert keys == ["a", "b", "k" * 600]
+
+
+def test_alerts_without_the_grouping_labels_group_by_title(
+    session: Session, clock: FakeClock, send: Send
+) -> None:
+    route = add_route(session, clock, name="pd", source="pagerduty")
+
+    def report(key: str, title: str) -> Event:
+        return Event(
+            source_format="pagerduty-v2",
+            dedup_key=key,
+            status=AlertStatus.firing,
+            severity="P2",
+            title=title,
+        )
+
+    send(route, report("1", "Disk full on db-1"), report("2", "Payment timeouts"))
+    send(route, report("3", "Disk full on db-1"))
+    assert sorted(i.title for i in _incidents(session)) == ["Disk full on db-1", "Payment timeouts"]

@@ -209,3 +209,24 @@ def test_resolving_the_incident_resolves_its_alerts_and_a_new_trigger_opens_a_ne
     again = client.post("/ingest/alertmanager/prom", json=_alertmanager("firing", "a"))
     assert again.json()["incidents"] != [ref]
     assert _count(session, Incident) == 2
+
+
+def test_the_rate_limit_counts_events_and_an_integration_can_be_unlimited(
+    client: TestClient, session: Session, clock: FakeClock
+) -> None:
+    add_route(session, clock)
+    session.execute(Integration.__table__.update().values(options={"rate_limit_per_minute": 3}))
+    session.commit()
+    group = client.post("/ingest/alertmanager/prom", json=_alertmanager("firing", "a", "b", "c"))
+    assert group.status_code == 200
+    assert (
+        client.post("/ingest/alertmanager/prom", json=_alertmanager("firing", "d")).status_code
+        == 429
+    )
+    client.app.state.ingest_rate_limit = 1  # type: ignore[attr-defined]
+    session.execute(Integration.__table__.update().values(options={"rate_limit_per_minute": 0}))
+    session.commit()
+    client.app.state.integrations._cache.clear()  # type: ignore[attr-defined]
+    for name in ("e", "f", "g"):
+        answer = client.post("/ingest/alertmanager/prom", json=_alertmanager("firing", name))
+        assert answer.status_code == 200

@@ -254,7 +254,9 @@ def _alert_facts(alert: Alert, route: Route) -> dict[str, Any]:
 def _incident_for(
     batch: _Batch, route: Route, alert: Alert, change: Change, settings: PipelineSettings
 ) -> Incident:
-    key = group.group_key(route.rule, service_id=route.service_id, labels=alert.labels)
+    key = group.group_key(
+        route.rule, service_id=route.service_id, labels=alert.labels, title=alert.title
+    )
     incident = None
     if key is not None:
         incident = batch.incidents_by_key.get(key) or group.open_incident(

@@ -77,11 +77,17 @@ def clean_rule(document: Mapping[str, Any] | None) -> GroupingRule:
     )
 
 
-def group_key(rule: GroupingRule, *, service_id: int, labels: Mapping[str, str]) -> str | None:
+def group_key(
+    rule: GroupingRule, *, service_id: int, labels: Mapping[str, str], title: str = ""
+) -> str | None:
     """The key alerts share when they belong together; None when each opens its own incident."""
     if rule.mode == "none":
         return None
-    values = "" if rule.mode == "time" else "\x1f".join(labels.get(n, "") for n in rule.labels)
+    values = ""
+    if rule.mode == "content":
+        found = [labels.get(n, "") for n in rule.labels]
+        # Senders without the rule's labels (PagerDuty, CloudWatch, ...) group by what they say.
+        values = "\x1f".join(found) if any(found) else f"title\x1d{title}"
     text = f"{service_id}\x1e{rule.mode}\x1e{values}"
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -53,7 +53,7 @@ def _given_key(headers: Headers, path_key: str | None, scheme: str = "bearer") -
 
 
 async def _integration(
-    request: Request, key: str | None, sources: Sequence[str], events: int = 1
+    request: Request, key: str | None, sources: Sequence[str]
 ) -> KnownIntegration:
     if not key:
         raise Rejected(
@@ -74,19 +74,24 @@ async def _integration(
         )
     if not found.enabled:
         raise Rejected(403, f"the integration {found.name!r} is disabled")
-    limiter: RateLimiter = request.app.state.rate_limiter
-    limit = int(found.options.get("rate_limit_per_minute") or request.app.state.ingest_rate_limit)
-    wait = limiter.retry_after(found.id, limit, events)
-    if wait > 0:
-        raise Rejected(
-            429,
-            f"the integration {found.name!r} is over its limit of {limit} events a minute",
-            {"Retry-After": str(max(1, round(wait)))},
-        )
     return found
 
 
+def _check_rate(request: Request, integration: KnownIntegration, events: int) -> None:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    own = integration.options.get("rate_limit_per_minute")
+    limit = int(request.app.state.ingest_rate_limit if own is None else own)
+    wait = limiter.retry_after(integration.id, limit, max(1, events))
+    if wait > 0:
+        raise Rejected(
+            429,
+            f"the integration {integration.name!r} is over its limit of {limit} events a minute",
+            {"Retry-After": str(max(1, round(wait)))},
+        )
+
+
 async def _store(request: Request, integration: KnownIntegration, events: list[Event]) -> Outcome:
+    _check_rate(request, integration, len(events))
     if not events:
         return Outcome()
     writer: IngestWriter = request.app.state.ingest_writer
