@@ -35,6 +35,7 @@ bench: install
 	$(BIN)/python bench/runbook_match.py
 	$(BIN)/python bench/runbook_match.py --data tests/data/runbook_holdout.jsonl
 	$(BIN)/python bench/escalation.py
+	$(BIN)/python bench/ingest.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -137,8 +137,9 @@ def run(url: str, args: argparse.Namespace) -> None:
         f"{args.incidents} open escalations due over {args.spread:.0f}s "
         f"(seeded in {time.perf_counter() - began:.1f}s), engine every {args.interval}s"
     )
-    database = make_engine(load_settings(database_url=url))
-    loop = build_engine(database, SystemClock(), args.interval)
+    settings = load_settings(database_url=url)
+    database = make_engine(settings)
+    loop = build_engine(database, SystemClock(), settings, interval=args.interval)
     ticks: list[tuple[datetime, datetime]] = []  # (wall time before, after) of every tick
     real_tick = loop.tick
 

@@ -18,6 +18,7 @@ from pydantic_settings import (
 
 from warroom.durations import Duration
 from warroom.errors import ConfigError
+from warroom.notifications.egress import EgressGuard
 from warroom.severity import DEFAULT_LEVELS, SeverityLevel, SeverityScheme
 
 
@@ -65,6 +66,9 @@ class Settings(BaseSettings):
         description="comma-separated addresses or CIDRs outgoing messages may reach although "
         "private, loopback or link-local",
     )
+    template_dir: str | None = Field(
+        default=None, description="directory of Jinja2 templates overriding the message wording"
+    )
     delivery_max_attempts: int = Field(
         default=5, ge=1, le=20, description="attempts per contact method before falling over"
     )
@@ -83,6 +87,17 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite://", "postgresql+psycopg://")):
             raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
         return value
+
+    @field_validator("egress_allow")
+    @classmethod
+    def _egress_allow(cls, value: str) -> str:
+        EgressGuard.from_setting(value)
+        return value
+
+    @property
+    def egress_guard(self) -> EgressGuard:
+        """The guard outgoing messages pass, with this allow list."""
+        return EgressGuard.from_setting(self.egress_allow)
 
     @property
     def severity_scheme(self) -> SeverityScheme:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from tests.oncall.conftest import MakeSchedule, layer, make_schedule, people  # noqa: F401
 from warroom.cli.engine import build_engine
 from warroom.clock import FakeClock
+from warroom.config import Settings
 from warroom.db import make_session_factory
 from warroom.engine.escalation import EscalationModule
 from warroom.engine.loop import Engine
@@ -118,9 +119,9 @@ def messages(engine: Database) -> Iterator[Messages]:
 
 
 @pytest.fixture
-def full_engine(engine: Database, clock: FakeClock) -> Engine:
+def full_engine(engine: Database, clock: FakeClock, settings: Settings) -> Engine:
     """The engine ``warroom engine`` runs (every module) on the fake clock."""
-    return build_engine(engine, clock, 1.0)
+    return build_engine(engine, clock, settings, wait_for_sends=True)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.escalation.conftest import Outbox
@@ -20,6 +21,7 @@ from warroom.demo import seed_demo
 from warroom.engine.loop import Engine
 from warroom.escalation import policies, runner
 from warroom.incidents import service as incidents
+from warroom.incidents.models import Incident
 from warroom.severity import DEFAULT_SCHEME
 
 
@@ -174,6 +176,15 @@ def test_the_demo_pages_checkout_incidents_by_its_policy(
     session: Session, clock: FakeClock, ticker, outbox
 ):
     seed_demo(session, clock=clock, scheme=DEFAULT_SCHEME)
+    # The demo's alert already opened a checkout incident; resolved, it pages nobody here.
+    (from_alert,) = session.scalars(select(Incident).where(Incident.group_key.is_not(None)))
+    incidents.change_status(
+        session,
+        change=Change(actor=SYSTEM, clock=clock),
+        scheme=DEFAULT_SCHEME,
+        incident=from_alert,
+        status="resolved",
+    )
     session.commit()
     incident = incidents.declare(
         session,

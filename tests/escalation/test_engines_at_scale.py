@@ -162,7 +162,9 @@ def test_engines_in_threads_do_every_step_exactly_once(
         pytest.skip(NEEDS_POSTGRES)
     rule_id = set_up(session, change, "15m")
     refs = declare_many(session, change)
-    loops = [build_engine(engine, clock, 1.0, SCHEME) for _ in range(count)]
+    loops = [
+        build_engine(engine, clock, Settings(severities=list(SCHEME.levels))) for _ in range(count)
+    ]
     clock.advance(minutes=20)  # both steps and the 1 min inform are due; the 30 min ack SLA is not
     handled = run_concurrently(loops)
     assert handled == {"escalation": 2 * INCIDENTS, "stakeholders": INCIDENTS}
@@ -172,7 +174,9 @@ def test_engines_in_threads_do_every_step_exactly_once(
     assert handled == {"sla": INCIDENTS}
     assert sorted(outbox_keys(engine)) == expected_keys(refs, rule_id, sla=True)
     assert_final_state(engine, refs, breaches=INCIDENTS)
-    assert not any(build_engine(engine, clock, 1.0, SCHEME).tick().values())
+    assert not any(
+        build_engine(engine, clock, Settings(severities=list(SCHEME.levels))).tick().values()
+    )
 
 
 def start_engine(settings: Settings, log: Path) -> subprocess.Popen[bytes]:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import httpx
+
 Guard = Callable[[str], None]
+# Makes a fresh transport per request that connects only to the checked (pinned) address.
+Transports = Callable[[], httpx.BaseTransport]
 
 
 class EgressRefused(Exception):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from warroom.channels.apprise import AppriseChannel
 from warroom.channels.base import Channel
-from warroom.channels.egress_types import Guard
+from warroom.channels.egress_types import Guard, Transports
 from warroom.channels.email import EmailChannel
 from warroom.channels.slack import SlackChannel
 from warroom.channels.webhook import WebhookChannel
@@ -20,9 +20,14 @@ def channels(
     *,
     guard: Guard | None = None,
     clock: Callable[[], float] | None = None,
+    transport: Transports | None = None,
 ) -> dict[str, Channel]:
-    """One channel of each type keyed by its ``type``, sharing the egress guard and clock."""
-    built: dict[str, Channel] = {}
-    for cls in CHANNEL_CLASSES:
-        built[cls.type] = cls(settings, guard=guard, clock=clock)
-    return built
+    """One channel of each type keyed by its ``type``; HTTP ones connect through ``transport``."""
+    return {
+        EmailChannel.type: EmailChannel(settings, guard=guard, clock=clock),
+        SlackChannel.type: SlackChannel(settings, guard=guard, clock=clock, transport=transport),
+        WebhookChannel.type: WebhookChannel(
+            settings, guard=guard, clock=clock, transport=transport
+        ),
+        AppriseChannel.type: AppriseChannel(settings, guard=guard, clock=clock),
+    }

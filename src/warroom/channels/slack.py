@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from warroom.channels.base import Destination, Message, SendResult
-from warroom.channels.egress_types import Guard, check_egress
+from warroom.channels.egress_types import Guard, Transports, check_egress
 from warroom.channels.webhook import USER_AGENT, parse_retry_after, post_json
 from warroom.config import Settings
 
@@ -88,8 +88,10 @@ class SlackChannel:
         *,
         guard: Guard | None = None,
         clock: Callable[[], float] | None = None,
+        transport: Transports | None = None,
     ) -> None:
         self._timeout = settings.delivery_timeout
+        self._transport = transport
         self._token = settings.slack_bot_token
         self._api_url = settings.slack_api_url
         self._guard = guard
@@ -112,7 +114,14 @@ class SlackChannel:
             return SendResult(ok=False, detail=f"refused: {refused}")
         body = json.dumps({"text": message.text or message.subject, "blocks": blocks})
         headers = {"content-type": "application/json", "user-agent": USER_AGENT}
-        return post_json(url, body.encode(), headers, timeout=self._timeout, now=self._clock())
+        return post_json(
+            url,
+            body.encode(),
+            headers,
+            timeout=self._timeout,
+            now=self._clock(),
+            transport=self._transport,
+        )
 
     def _send_api(self, channel: str, message: Message, blocks: list[dict[str, Any]]) -> SendResult:
         if not self._token:

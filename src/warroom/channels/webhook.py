@@ -14,7 +14,7 @@ import httpx
 from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook
 
 from warroom.channels.base import Destination, Message, SendResult
-from warroom.channels.egress_types import Guard, check_egress
+from warroom.channels.egress_types import EgressRefused, Guard, Transports, check_egress
 from warroom.config import Settings
 
 PAYLOAD_VERSION = "1"
@@ -101,14 +101,18 @@ def post_json(
     *,
     timeout: float,
     now: float,
+    transport: Transports | None = None,
 ) -> SendResult:
     """POST a body once without following redirects and report how it went."""
     scheme = urlsplit(url).scheme.lower()
     if scheme not in ("http", "https"):
         return SendResult(ok=False, detail="the address is not an http(s) URL")
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+        pinned = transport() if transport is not None else None
+        with httpx.Client(timeout=timeout, follow_redirects=False, transport=pinned) as client:
             response = client.post(url, content=body, headers=dict(headers))
+    except EgressRefused as exc:
+        return SendResult(ok=False, detail=f"refused: {exc.reason}")
     except httpx.TimeoutException:
         return SendResult(ok=False, retryable=True, detail="timed out")
     except httpx.UnsupportedProtocol:
@@ -138,10 +142,12 @@ class WebhookChannel:
         *,
         guard: Guard | None = None,
         clock: Callable[[], float] | None = None,
+        transport: Transports | None = None,
     ) -> None:
         self._timeout = settings.delivery_timeout
         self._guard = guard
         self._clock = clock or time.time
+        self._transport = transport
 
     def send(self, message: Message, destination: Destination) -> SendResult:
         """POST the message's payload once to the destination URL."""
@@ -166,5 +172,10 @@ class WebhookChannel:
         if refused is not None:
             return SendResult(ok=False, detail=f"refused: {refused}")
         return post_json(
-            destination.address, body.encode(), headers, timeout=self._timeout, now=now
+            destination.address,
+            body.encode(),
+            headers,
+            timeout=self._timeout,
+            now=now,
+            transport=self._transport,
         )

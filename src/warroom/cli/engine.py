@@ -1,28 +1,32 @@
-"""``warroom engine``: run the engine loop (escalations, informs, SLAs, quiet periods)."""
+"""``warroom engine``: run the engine loop (escalations, informs, SLAs, polling, delivery)."""
 
 from __future__ import annotations
 
 import signal
 import threading
-from datetime import timedelta
 from typing import Annotated
 
 import typer
 from sqlalchemy import Engine as Database
 
+from warroom.channels.registry import channels
 from warroom.cli.render import console
 from warroom.cli.state import state_of
 from warroom.clock import Clock
+from warroom.config import Settings
 from warroom.db import make_session_factory
+from warroom.engine.delivery import DeliveryModule
 from warroom.engine.escalation import EscalationModule
 from warroom.engine.loop import Engine, Module
 from warroom.engine.monitoring import MonitoringModule
 from warroom.engine.polling import PollingModule
 from warroom.engine.sla import SlaModule
 from warroom.engine.stakeholders import StakeholdersModule
+from warroom.engine.wake import Listener
 from warroom.migrate import ensure_current
+from warroom.notifications.delivery import Deliverer, DeliverySettings
+from warroom.notifications.render import Renderer
 from warroom.pipeline.apply import PipelineSettings
-from warroom.severity import DEFAULT_SCHEME, SeverityScheme
 
 IntervalOption = Annotated[
     float | None,
@@ -33,19 +37,44 @@ IntervalOption = Annotated[
 def build_engine(
     database: Database,
     clock: Clock,
-    interval: float,
-    scheme: SeverityScheme = DEFAULT_SCHEME,
-    quiet_period: timedelta = timedelta(minutes=15),
+    settings: Settings,
+    *,
+    interval: float | None = None,
+    wake: threading.Event | None = None,
+    wait_for_sends: bool = False,
 ) -> Engine:
-    """The engine with every module, in the order they run."""
+    """The engine with every module, in the order they run; delivery last, so pages go at once."""
+    scheme = settings.severity_scheme
+    guard = settings.egress_guard
+    sessions = make_session_factory(database)
+    deliverer = Deliverer(
+        sessions,
+        clock,
+        channels(settings, guard=guard.guard, transport=guard.pinned_transport),
+        Renderer(settings.base_url, settings.template_dir, scheme),
+        DeliverySettings(
+            max_attempts=settings.delivery_max_attempts,
+            timeout=settings.delivery_timeout,
+            concurrency=settings.delivery_concurrency,
+        ),
+    )
     modules: list[Module] = [
         EscalationModule(),
         StakeholdersModule(),
         SlaModule(scheme),
         MonitoringModule(),
-        PollingModule(PipelineSettings(scheme=scheme, quiet_period=quiet_period)),
+        PollingModule(PipelineSettings(scheme=scheme, quiet_period=settings.resolve_quiet_period)),
+        DeliveryModule(deliverer, wait=wait_for_sends),
     ]
-    return Engine(make_session_factory(database), clock, modules, interval)
+    loop = Engine(sessions, clock, modules, interval or settings.engine_interval, wake)
+    deliverer.wake = loop.wake
+    return loop
+
+
+def listen_for_wakes(database: Database, engine: Engine, stop: threading.Event) -> None:
+    """On PostgreSQL, wake the engine when another process commits due work (LISTEN/NOTIFY)."""
+    if database.dialect.name == "postgresql":
+        Listener(database, engine.wake, stop).start()
 
 
 def engine(ctx: typer.Context, interval: IntervalOption = None) -> None:
@@ -53,17 +82,18 @@ def engine(ctx: typer.Context, interval: IntervalOption = None) -> None:
     state = state_of(ctx)
     ensure_current(state.engine)
     seconds = interval or state.settings.engine_interval
-    loop = build_engine(
-        state.engine,
-        state.clock,
-        seconds,
-        state.settings.severity_scheme,
-        state.settings.resolve_quiet_period,
-    )
+    loop = build_engine(state.engine, state.clock, state.settings, interval=seconds)
     stop = threading.Event()
-    # Finish the current cycle rather than abandon it halfway (it would roll back, losing nothing).
+
+    def finish(*_: object) -> None:
+        # Finish the current cycle rather than abandon it halfway (it would roll back anyway).
+        stop.set()
+        loop.wake.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, finish)
+    listen_for_wakes(state.engine, loop, stop)
     console.print(f"warroom engine running every {seconds}s; Ctrl-C stops it")
     loop.run(stop)
+    loop.close()
     console.print("engine stopped")

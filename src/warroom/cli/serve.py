@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from warroom.cli.engine import build_engine
+from warroom.cli.engine import build_engine, listen_for_wakes
 from warroom.cli.render import console
 from warroom.cli.state import state_of
 from warroom.demo import demo_alert_body, seed_demo
@@ -44,7 +44,11 @@ def serve(
             result = seed_demo(session, clock=state.clock, scheme=settings.severity_scheme)
         console.print(f"demo data: {result.summary}")
     ensure_current(state.engine)
-    app = create_app(settings, clock=state.clock, engine=state.engine)
+    stop = threading.Event()
+    loop = build_engine(state.engine, state.clock, settings) if run_engine else None
+    app = create_app(
+        settings, clock=state.clock, engine=state.engine, wake=loop.wake if loop else None
+    )
     console.print(
         f"warroom is serving on [bold]{settings.base_url}[/] (API docs: {settings.base_url}/docs)"
     )
@@ -56,16 +60,9 @@ def serve(
     if demo:
         console.print("admin token for this demo (use it as `Authorization: Bearer <token>`):")
         print(result.admin_token, flush=True)
-    stop = threading.Event()
     worker = None
-    if run_engine:
-        loop = build_engine(
-            state.engine,
-            state.clock,
-            settings.engine_interval,
-            settings.severity_scheme,
-            settings.resolve_quiet_period,
-        )
+    if loop is not None:
+        listen_for_wakes(state.engine, loop, stop)
         worker = threading.Thread(target=loop.run, args=(stop,), name="warroom-engine")
         worker.start()
     try:
@@ -79,5 +76,7 @@ def serve(
     finally:
         # uvicorn returns after a graceful shutdown; let the engine finish its cycle.
         stop.set()
-        if worker is not None:
+        if loop is not None and worker is not None:
+            loop.wake.set()
             worker.join()
+            loop.close()

@@ -37,11 +37,13 @@ class Engine:
         clock: Clock,
         modules: Sequence[Module],
         interval: float = 1.0,
+        wake: threading.Event | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.clock = clock
         self.modules = list(modules)
         self.interval = interval
+        self.wake = wake or threading.Event()
 
     def tick(self) -> dict[str, int]:
         """Run every module once; a failing module is rolled back, the others still run."""
@@ -59,15 +61,24 @@ class Engine:
             raise failure
         return handled
 
+    def close(self) -> None:
+        """Release what modules hold (the delivery pool finishes its sends)."""
+        for module in self.modules:
+            close = getattr(module, "close", None)
+            if close is not None:
+                close()
+
     def run(self, stop: threading.Event) -> None:
-        """Tick until ``stop`` is set; after a failed cycle the next one tries again."""
+        """Tick every interval, or at once when woken, until ``stop`` is set (then wake it)."""
         log.info(
             "engine started: %s every %ss", ", ".join(m.name for m in self.modules), self.interval
         )
         while not stop.is_set():
             started = time.monotonic()
+            # Cleared before the tick: work made due during it wakes the next one at once.
+            self.wake.clear()
             # tick() has logged a failing module; the loop carries on with the next cycle.
             with contextlib.suppress(Exception):
                 self.tick()
-            stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
+            self.wake.wait(max(0.0, self.interval - (time.monotonic() - started)))
         log.info("engine stopped")

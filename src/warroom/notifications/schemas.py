@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from warroom.notifications.models import Notification
 
 
 class NotificationOut(BaseModel):
-    """A message in the outbox; ``step`` and ``round`` count from 1."""
+    """A message in the outbox and how its delivery went; ``step`` and ``round`` count from 1."""
 
     id: int
     user: str
@@ -18,9 +18,14 @@ class NotificationOut(BaseModel):
     step: int
     round: int
     idempotency_key: str
-    status: str
+    status: str = Field(description="pending, sending, retry, sent or failed")
+    channel: str | None = Field(description="the contact method type tried last")
+    contact_method_id: int | None
+    attempts: int = Field(description="attempts on the current contact method")
+    last_error: str | None
     created_at: datetime
-    due_at: datetime
+    due_at: datetime = Field(description="when it is (next) due to be sent")
+    sent_at: datetime | None
 
 
 class NotificationList(BaseModel):
@@ -40,6 +45,11 @@ def notification_view(notification: Notification) -> NotificationOut:
         round=notification.round,
         idempotency_key=notification.idempotency_key,
         status=notification.status,
+        channel=notification.channel,
+        contact_method_id=notification.contact_method_id,
+        attempts=notification.attempts,
+        last_error=notification.last_error,
         created_at=notification.created_at,
         due_at=notification.due_at,
+        sent_at=notification.sent_at,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 
 from fastapi import FastAPI
@@ -14,6 +15,7 @@ from warroom import __version__
 from warroom.clock import Clock, SystemClock
 from warroom.config import Settings
 from warroom.db import make_engine, make_session_factory
+from warroom.engine import wake as wake_engine
 from warroom.pipeline.apply import PipelineSettings
 from warroom.pipeline.ingest import IngestWriter
 from warroom.pipeline.route import IntegrationDirectory, RateLimiter
@@ -92,9 +94,13 @@ class BodyLimitMiddleware:
 
 
 def create_app(
-    settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+    wake: threading.Event | None = None,
 ) -> FastAPI:
-    """The warroom application for ``settings``; tests pass their own clock and engine."""
+    """The warroom application for ``settings``; ``wake`` is the in-process engine's, if any."""
     app = FastAPI(
         title="warroom",
         version=__version__,
@@ -105,6 +111,7 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.engine = database
     app.state.sessions = make_session_factory(database)
+    wake_engine.install(app.state.sessions, wake or threading.Event())
     app.state.scheme = settings.severity_scheme
     pipeline = PipelineSettings(
         scheme=settings.severity_scheme, quiet_period=settings.resolve_quiet_period

@@ -1,0 +1,276 @@
+"""Deliver outbox rows: claim with a lease, send concurrently, retry, fall over, record."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from warroom.actor import SYSTEM
+from warroom.change import Change
+from warroom.channels.base import Channel, Destination, Message, SendResult
+from warroom.clock import Clock, FixedClock
+from warroom.db import transaction
+from warroom.incidents import timeline
+from warroom.incidents.models import Incident
+from warroom.notifications.models import Notification
+from warroom.notifications.render import Renderer, TemplateProblem, runbook_for
+from warroom.users.models import ContactMethod
+
+log = logging.getLogger(__name__)
+
+PENDING = "pending"
+SENDING = "sending"
+RETRY = "retry"
+SENT = "sent"
+FAILED = "failed"
+BACKOFF_BASE = timedelta(seconds=40)
+MAX_RETRY_AFTER = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """How hard delivery tries."""
+
+    max_attempts: int = 5
+    timeout: float = 10.0
+    concurrency: int = 32
+
+
+@dataclass(frozen=True)
+class Job:
+    """One claimed notification, rendered for the contact method it is tried on."""
+
+    notification_id: int
+    lease_until: datetime
+    message: Message
+    destination: Destination
+    contact_method_id: int
+
+
+def backoff(attempts: int, jitter: Callable[[], float] = random.random) -> timedelta:
+    """The wait after the ``attempts``-th failure: 40 s doubling, with ±25 % jitter."""
+    base: timedelta = BACKOFF_BASE * (2 ** max(0, attempts - 1))
+    return base * (0.75 + jitter() / 2)
+
+
+class Deliverer:
+    """Sends due notifications; each send runs in a bounded pool, so a slow one delays no other."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        clock: Clock,
+        channels: Mapping[str, Channel],
+        renderer: Renderer,
+        settings: DeliverySettings = DeliverySettings(),
+    ) -> None:
+        self.session_factory = session_factory
+        self.clock = clock
+        self.channels = dict(channels)
+        self.renderer = renderer
+        self._default_renderer = Renderer(renderer.base_url, scheme=renderer.scheme)
+        self.settings = settings
+        self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="warroom-send")
+        self._in_flight: set[int] = set()
+        self._lock = threading.Lock()
+        # Set by the engine: a fall-over to the next contact method is tried without waiting.
+        self.wake: threading.Event | None = None
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a claim lasts: a sender that has not reported by then is presumed dead."""
+        return timedelta(seconds=self.settings.timeout * 2 + 5)
+
+    def run_due(self, now: datetime, *, wait: bool = False) -> int:
+        """Claim what is due and start sending it; ``wait`` also sends what falls over meanwhile."""
+        started = 0
+        while True:
+            free = self.settings.concurrency - len(self._in_flight)
+            if free <= 0:
+                return started
+            with transaction(self.session_factory) as session:
+                jobs = self._claim(session, now, free)
+            futures: list[Future[None]] = []
+            for job in jobs:
+                with self._lock:
+                    self._in_flight.add(job.notification_id)
+                futures.append(self._pool.submit(self._send_and_record, job))
+            started += len(jobs)
+            if not wait or not jobs:
+                return started
+            for future in futures:
+                future.result()
+
+    def close(self) -> None:
+        """Let running sends finish, then stop the pool."""
+        self._pool.shutdown(wait=True)
+
+    def _claim(self, session: Session, now: datetime, limit: int) -> list[Job]:
+        due = or_(
+            and_(Notification.status.in_([PENDING, RETRY]), Notification.due_at <= now),
+            and_(Notification.status == SENDING, Notification.lease_until < now),
+        )
+        query = select(Notification).where(due).order_by(Notification.due_at, Notification.id)
+        if self._in_flight:
+            query = query.where(Notification.id.not_in(list(self._in_flight)))
+        query = query.limit(limit)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=Notification)
+        jobs = []
+        for notification in session.scalars(query):
+            job = self._prepare(session, notification, now)
+            if job is not None:
+                jobs.append(job)
+        return jobs
+
+    def _prepare(self, session: Session, notification: Notification, now: datetime) -> Job | None:
+        methods = _contact_methods(session, notification.user_id)
+        incident = session.get(Incident, notification.incident_id)
+        if incident is None:
+            notification.status = FAILED
+            notification.last_error = "the incident no longer exists"
+            return None
+        if notification.method_position >= len(methods):
+            reason = (
+                f"{notification.user.handle} has no contact methods"
+                if not methods
+                else f"every contact method of {notification.user.handle} failed"
+            )
+            _give_up(session, notification, incident, now, reason)
+            return None
+        method = methods[notification.method_position]
+        notification.status = SENDING
+        notification.contact_method_id = method.id
+        notification.channel = method.type
+        notification.lease_until = now + self.lease
+        facts: dict[str, Any] = {
+            "kind": notification.kind,
+            "channel": method.type,
+            "incident": incident,
+            "idempotency_key": notification.idempotency_key,
+            "recipient": notification.user.name,
+            "step": notification.step or None,
+            "round_number": notification.round or None,
+            "runbook": runbook_for(session, incident),
+        }
+        try:
+            message = self.renderer.render(**facts)
+        except TemplateProblem:
+            # A broken custom template must not cost a page: the packaged wording still goes.
+            log.exception("custom template failed for %s; using the default", notification.kind)
+            message = self._default_renderer.render(**facts)
+        return Job(
+            notification_id=notification.id,
+            lease_until=notification.lease_until,
+            message=message,
+            destination=Destination(type=method.type, address=method.address, secret=method.secret),
+            contact_method_id=method.id,
+        )
+
+    def _send_and_record(self, job: Job) -> None:
+        try:
+            result = self._send(job)
+            with transaction(self.session_factory) as session:
+                self._record(session, job, result, self.clock.now())
+        except Exception:
+            # The lease runs out and the next claim retries: at least once, never dropped.
+            log.exception("recording delivery of notification %s failed", job.notification_id)
+        finally:
+            with self._lock:
+                self._in_flight.discard(job.notification_id)
+
+    def _send(self, job: Job) -> SendResult:
+        channel = self.channels.get(job.destination.type)
+        if channel is None:
+            return SendResult(ok=False, detail=f"no channel for {job.destination.type}")
+        try:
+            return channel.send(job.message, job.destination)
+        except Exception as exc:
+            log.exception("channel %s raised", job.destination.type)
+            return SendResult(
+                ok=False, retryable=True, detail=f"channel error: {type(exc).__name__}"
+            )
+
+    def _record(self, session: Session, job: Job, result: SendResult, now: datetime) -> None:
+        notification = session.get(
+            Notification, job.notification_id, with_for_update={"of": Notification}
+        )
+        if notification is None or notification.status != SENDING:
+            return
+        if notification.lease_until != job.lease_until:
+            return  # our lease ran out and another sender owns it now
+        incident = session.get(Incident, notification.incident_id)
+        assert incident is not None
+        change = Change(actor=SYSTEM, clock=FixedClock(now))
+        notification.attempts += 1
+        notification.lease_until = None
+        facts: dict[str, Any] = {
+            "notification_id": notification.id,
+            "user": notification.user.handle,
+            "kind": notification.kind,
+            "channel": job.destination.type,
+            "contact_method_id": job.contact_method_id,
+            "attempts": notification.attempts,
+        }
+        if result.ok:
+            notification.status = SENT
+            notification.sent_at = now
+            notification.last_error = None
+            timeline.append(
+                session, change=change, incident=incident, kind="notification_sent", data=facts
+            )
+            return
+        notification.last_error = result.detail[:2000]
+        if result.retryable and notification.attempts < self.settings.max_attempts:
+            wait = backoff(notification.attempts)
+            if result.retry_after is not None:
+                wait = min(max(timedelta(seconds=result.retry_after), wait), MAX_RETRY_AFTER)
+            notification.status = RETRY
+            notification.due_at = now + wait
+            return
+        # This contact method is done for; the next one is tried at once.
+        timeline.append(
+            session,
+            change=change,
+            incident=incident,
+            kind="notification_failed",
+            data={**facts, "error": notification.last_error, "falls_over": True},
+        )
+        notification.method_position += 1
+        notification.attempts = 0
+        notification.status = PENDING
+        notification.due_at = now
+        if self.wake is not None:
+            self.wake.set()
+
+
+def _contact_methods(session: Session, user_id: int) -> list[ContactMethod]:
+    query = select(ContactMethod).where(ContactMethod.user_id == user_id)
+    return list(session.scalars(query.order_by(ContactMethod.position, ContactMethod.id)))
+
+
+def _give_up(
+    session: Session, notification: Notification, incident: Incident, now: datetime, reason: str
+) -> None:
+    notification.status = FAILED
+    notification.last_error = reason
+    notification.lease_until = None
+    change = Change(actor=SYSTEM, clock=FixedClock(now))
+    data = {
+        "notification_id": notification.id,
+        "user": notification.user.handle,
+        "kind": notification.kind,
+        "reason": reason,
+    }
+    timeline.append(
+        session, change=change, incident=incident, kind="notification_undeliverable", data=data
+    )
