@@ -6,7 +6,6 @@ import logging
 import threading
 from typing import Any
 
-import psycopg
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -55,6 +54,8 @@ class Listener:
         self.thread.start()
 
     def _listen(self) -> None:
+        import psycopg  # only PostgreSQL installs listen; SQLite ones never load the driver
+
         while not self.stop.is_set():
             try:
                 with psycopg.connect(self.url, autocommit=True) as connection:

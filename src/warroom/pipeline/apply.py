@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from warroom.actor import Actor, Role
 from warroom.alerts.models import Alert, AlertDelivery, Suppression
@@ -75,7 +75,9 @@ class _Batch:
         self.open_alerts = _open_alerts(session, submissions)
         self.seen_deliveries = _seen_deliveries(session, submissions)
         self.incidents_by_key: dict[str, Incident] = {}
-        self.resolved_in: set[int] = set()
+        self.resolved_in: dict[int, Change] = {}
+        # Timeline entries naming alerts wait for the batch's one flush, which gives alerts ids.
+        self.pending_entries: list[tuple[Incident, Change, str, Alert, dict[str, Any]]] = []
         self._suppressions: list[Suppression] | None = None
 
     def suppressions(self) -> list[Suppression]:
@@ -90,9 +92,13 @@ def _open_alerts(session: Session, submissions: Sequence[Submission]) -> dict[An
     ordered = sorted(keys)
     for start in range(0, len(ordered), _LOOKUP_CHUNK):
         chunk = ordered[start : start + _LOOKUP_CHUNK]
-        query = select(Alert).where(
-            tuple_(Alert.integration_id, Alert.dedup_key).in_(chunk),
-            Alert.status != AlertStatus.resolved.value,
+        query = (
+            select(Alert)
+            .where(
+                tuple_(Alert.integration_id, Alert.dedup_key).in_(chunk),
+                Alert.status != AlertStatus.resolved.value,
+            )
+            .options(lazyload(Alert.integration))
         )
         found.update(((a.integration_id, a.dedup_key), a) for a in session.scalars(query))
     return found
@@ -126,7 +132,8 @@ def apply(
 ) -> list[Outcome]:
     """Apply every submission's events in order; the caller commits."""
     batch = _Batch(session, submissions, now)
-    outcomes = []
+    outcomes: list[Outcome] = []
+    touched: list[list[Alert | None]] = []
     for submission in submissions:
         change = Change(
             actor=Actor(
@@ -134,12 +141,18 @@ def apply(
             ),
             clock=FixedClock(now),
         )
-        outcome = Outcome()
+        outcome, alerts = Outcome(), []
         for event in submission.events:
-            _apply_event(batch, submission.route, event, change, settings, outcome)
+            alerts.append(_apply_event(batch, submission.route, event, change, settings, outcome))
         outcomes.append(outcome)
-        session.flush()
-        _quiet_resolved_incidents(batch, change, settings)
+        touched.append(alerts)
+    session.flush()
+    for incident, change, kind, alert, data in batch.pending_entries:
+        data = {"alert_id": alert.id, **data}
+        timeline.append(session, change=change, incident=incident, kind=kind, data=data)
+    for outcome, alerts in zip(outcomes, touched, strict=True):
+        outcome.alert_ids = [a.id if a is not None else None for a in alerts]
+    _quiet_resolved_incidents(batch, settings)
     return outcomes
 
 
@@ -150,12 +163,12 @@ def _apply_event(
     change: Change,
     settings: PipelineSettings,
     outcome: Outcome,
-) -> None:
+) -> Alert | None:
     if event.delivery_id is not None:
         delivery = (route.integration_id, event.delivery_id)
         if delivery in batch.seen_deliveries:
             _skip(outcome)
-            return
+            return None
         batch.seen_deliveries.add(delivery)
         batch.session.add(
             AlertDelivery(
@@ -170,7 +183,7 @@ def _apply_event(
         if event.status is not AlertStatus.firing:
             # An ack or resolve for nothing open is accepted and dropped, as PagerDuty does.
             _skip(outcome)
-            return
+            return None
         alert = _open_alert(batch, route, event, change, settings)
         batch.open_alerts[key] = alert
         outcome.created += 1
@@ -179,14 +192,13 @@ def _apply_event(
         outcome.updated += 1
         if alert.status == AlertStatus.resolved.value:
             del batch.open_alerts[key]
-    outcome.alert_ids.append(alert.id)
     incident = batch.session.get(Incident, alert.incident_id) if alert.incident_id else None
     outcome.incident_refs.append(incident.ref if incident else None)
+    return alert
 
 
 def _skip(outcome: Outcome) -> None:
     outcome.ignored += 1
-    outcome.alert_ids.append(None)
     outcome.incident_refs.append(None)
 
 
@@ -225,24 +237,17 @@ def _open_alert(
     batch.session.add(alert)
     if suppression is not None:
         alert.suppressed_by = suppression.id
-        batch.session.flush()
         return alert
     incident = _incident_for(batch, route, alert, change, settings)
     alert.incident_id = incident.id
-    batch.session.flush()
-    timeline.append(
-        batch.session,
-        change=change,
-        incident=incident,
-        kind="alert_attached",
-        data=_alert_facts(alert, route),
+    batch.pending_entries.append(
+        (incident, change, "alert_attached", alert, _alert_facts(alert, route))
     )
     return alert
 
 
 def _alert_facts(alert: Alert, route: Route) -> dict[str, Any]:
     return {
-        "alert_id": alert.id,
         "integration": route.integration_name,
         "dedup_key": alert.dedup_key,
         "title": alert.title,
@@ -359,22 +364,17 @@ def _update_alert(
     alert.status = AlertStatus.resolved.value
     alert.ended_at = event.ended_at or now
     if incident is not None:
-        timeline.append(
-            batch.session,
-            change=change,
-            incident=incident,
-            kind="alert_resolved",
-            data={"alert_id": alert.id, "dedup_key": alert.dedup_key, "title": alert.title},
-        )
-        batch.resolved_in.add(incident.id)
+        data = {"dedup_key": alert.dedup_key, "title": alert.title}
+        batch.pending_entries.append((incident, change, "alert_resolved", alert, data))
+        batch.resolved_in[incident.id] = change
 
 
-def _quiet_resolved_incidents(batch: _Batch, change: Change, settings: PipelineSettings) -> None:
+def _quiet_resolved_incidents(batch: _Batch, settings: PipelineSettings) -> None:
     """Incidents whose every alert has resolved enter monitoring for the quiet period."""
     if not batch.resolved_in:
         return
     still_open = _open_alert_counts(batch.session, batch.resolved_in)
-    for incident_id in sorted(batch.resolved_in):
+    for incident_id, change in sorted(batch.resolved_in.items(), key=lambda item: item[0]):
         incident = batch.session.get(Incident, incident_id)
         if incident is None or still_open.get(incident_id) or incident.status not in _OPEN:
             continue

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from warroom.errors import ValidationFailed
 from warroom.incidents.lifecycle import OPEN_STATUSES
@@ -105,5 +105,6 @@ def open_incident(
         )
         .order_by(Incident.id.desc())
         .limit(1)
+        .options(lazyload(Incident.roles))
     )
     return session.scalar(query)

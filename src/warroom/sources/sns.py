@@ -17,16 +17,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from warroom.pipeline.event import SourceError, VerificationFailed
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from warroom.sources.common import as_object, get_str, header, load_json, parse_time, wrong_type
 
 NOTIFICATION = "Notification"
@@ -39,7 +38,7 @@ CACHE_ENTRIES = 64
 MAX_PEM_BYTES = 64 * 1024
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 
-_HASHES: dict[str, type[hashes.HashAlgorithm]] = {"1": hashes.SHA1, "2": hashes.SHA256}
+_HASHES = {"1": "SHA1", "2": "SHA256"}
 _CERT_HOST = re.compile(r"sns\.[a-z]{2}(?:-[a-z]+)+-[0-9]+\.amazonaws\.com(?:\.cn)?")
 _PRINTABLE_URL = re.compile(r"[!-\[\]-~]+")  # printable ASCII without spaces or backslashes
 _SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
@@ -295,15 +294,24 @@ def verify(
         signature = base64.b64decode(message.signature, validate=True)
     except (binascii.Error, ValueError):
         raise VerificationFailed("Signature is not valid base64", status=403) from None
+    # Imported here: cryptography costs memory that only SNS integrations need.
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    digest = getattr(hashes, algorithm)()
     try:
-        public_key.verify(signature, string_to_sign(message), padding.PKCS1v15(), algorithm())
+        public_key.verify(signature, string_to_sign(message), padding.PKCS1v15(), digest)
     except InvalidSignature:
         raise VerificationFailed(
             "the SNS signature does not match the message", status=403
         ) from None
 
 
-def _public_key(pem: bytes, url: str) -> rsa.RSAPublicKey:
+def _public_key(pem: bytes, url: str) -> RSAPublicKey:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     try:
         key = x509.load_pem_x509_certificate(pem).public_key()
     except ValueError:
