@@ -230,3 +230,11 @@ def test_the_rate_limit_counts_events_and_an_integration_can_be_unlimited(
     for name in ("e", "f", "g"):
         answer = client.post("/ingest/alertmanager/prom", json=_alertmanager("firing", name))
         assert answer.status_code == 200
+
+
+def test_unknown_ingest_paths_are_problem_404s(client: TestClient) -> None:
+    for path in ("/v2/nothing", "/ingest/alertmanager/a/b/c"):
+        answer = client.post(path, json={})
+        assert answer.status_code == 404
+        assert answer.headers["content-type"] == "application/problem+json"
+    assert client.get("/ingest/alertmanager/x").status_code == 405

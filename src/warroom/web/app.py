@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import uuid
@@ -37,6 +38,7 @@ from warroom.web.api import (
     users,
 )
 
+log = logging.getLogger(__name__)
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
@@ -93,6 +95,31 @@ class BodyLimitMiddleware:
         await self.app(scope, receive_within_limit, send)
 
 
+class IngestFastPath:
+    """Sends ingest POSTs straight to their handlers; everything else goes through FastAPI."""
+
+    def __init__(self, app: ASGIApp, ingest: ASGIApp) -> None:
+        self.app = app
+        self.ingest = ingest
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and scope["method"] == "POST" and path.startswith(_INGEST):
+            try:
+                await self.ingest(scope, receive, send)
+            except HTTPException as exc:
+                await problems.problem(exc.status_code, str(exc.detail))(scope, receive, send)
+            except Exception:
+                log.exception("unexpected error on %s", path)
+                detail = "an unexpected error occurred; it was logged"
+                await problems.problem(500, detail)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+_INGEST = ("/ingest/", "/v2/")
+
+
 def create_app(
     settings: Settings,
     *,
@@ -122,6 +149,7 @@ def create_app(
     app.state.ingest_rate_limit = settings.ingest_rate_limit_per_minute
     app.state.sns_certificates = certificates_from(settings.sns_cert_dir)
     problems.install(app)
+    app.add_middleware(IngestFastPath, ingest=ingest.FAST_ROUTES)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     for module in (

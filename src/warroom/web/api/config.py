@@ -53,6 +53,7 @@ def apply_config(
         scheme=scheme,
         document=body,
         dry_run=dry_run,
+        guard=request.app.state.settings.egress_guard,
     )
     session.commit()
     return plan_view(plan)

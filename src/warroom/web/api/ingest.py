@@ -13,6 +13,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.responses import Response
+from starlette.routing import Route, Router
+from starlette.types import Receive, Scope, Send
 
 from warroom.alerts.subscriptions import record_subscription
 from warroom.pipeline.apply import Outcome, Submission
@@ -273,3 +275,33 @@ async def opsgenie_action(request: Request, identifier: str, action: str) -> Res
 
     result: Response = await _guarded(handle, _problem)
     return result
+
+
+async def _webhook_endpoint(request: Request) -> Response:
+    params = request.path_params
+    return await ingest_webhook(request, params["source"], params.get("key"))
+
+
+async def _opsgenie_action_endpoint(request: Request) -> Response:
+    params = request.path_params
+    return await opsgenie_action(request, params["identifier"], params["action"])
+
+
+# The same handlers as plain Starlette routes: senders skip FastAPI's routing and dependency
+# machinery, which they do not use and which costs more than the handlers themselves.
+async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
+    detail = f"nothing at {scope['path']}; see /docs for the ingest endpoints"
+    await problems.problem(404, detail)(scope, receive, send)
+
+
+FAST_ROUTES = Router(
+    default=_not_found,
+    routes=[
+        Route("/ingest/{source}", _webhook_endpoint, methods=["POST"]),
+        Route("/ingest/{source}/{key}", _webhook_endpoint, methods=["POST"]),
+        Route("/v2/enqueue", pagerduty_enqueue, methods=["POST"]),
+        Route("/v2/change/enqueue", pagerduty_change, methods=["POST"]),
+        Route("/v2/alerts", opsgenie_create, methods=["POST"]),
+        Route("/v2/alerts/{identifier}/{action}", _opsgenie_action_endpoint, methods=["POST"]),
+    ],
+)

@@ -5,13 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from warroom.actor import Actor, Role
+from warroom.clock import Clock
+from warroom.config import Settings
 from warroom.errors import Forbidden
+from warroom.notifications.probe import send_test
 from warroom.users import contacts, service
 from warroom.users.models import User
 from warroom.users.schemas import (
     ContactMethodCreate,
     ContactMethodList,
     ContactMethodOut,
+    ContactMethodUpdate,
+    ContactTestOut,
     IssuedTokenOut,
     TokenCreate,
     TokenList,
@@ -79,10 +84,53 @@ def add_contact_method(
     user = service.get_user(session, handle)
     _check_may_edit(actor, user)
     method = contacts.add_contact_method(
-        session, change=change_for(request, actor), user=user, **body.model_dump()
+        session,
+        change=change_for(request, actor),
+        user=user,
+        guard=request.app.state.settings.egress_guard,
+        **body.model_dump(),
     )
     session.commit()
     return contact_view(method)
+
+
+@router.patch("/users/{handle}/contact-methods/{method_id}")
+def update_contact_method(
+    handle: str,
+    method_id: int,
+    body: ContactMethodUpdate,
+    request: Request,
+    session: SessionDep,
+    actor: Responder,
+) -> ContactMethodOut:
+    """Rotate or clear a webhook secret, relabel, move or delay a method (admin, or the user)."""
+    user = service.get_user(session, handle)
+    _check_may_edit(actor, user)
+    method = contacts.update_contact_method(
+        session,
+        change=change_for(request, actor),
+        user=user,
+        method_id=method_id,
+        **body.model_dump(include=body.model_fields_set),
+    )
+    session.commit()
+    return contact_view(method)
+
+
+@router.post("/users/{handle}/contact-methods/{method_id}/test")
+def send_test_notification(
+    handle: str, method_id: int, request: Request, session: SessionDep, actor: Responder
+) -> ContactTestOut:
+    """Send a test message to the method now; 200 with the outcome even when it fails."""
+    user = service.get_user(session, handle)
+    _check_may_edit(actor, user)
+    method = contacts.get_contact_method(user, method_id)
+    settings: Settings = request.app.state.settings
+    clock: Clock = request.app.state.clock
+    result = send_test(method, settings, clock.now())
+    return ContactTestOut(
+        ok=result.ok, retryable=result.retryable, detail=result.detail, channel=method.type
+    )
 
 
 @router.delete(
