@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.orm import Session, lazyload
 
 from warroom.actor import Actor, Role
@@ -18,7 +18,7 @@ from warroom.escalation import runner
 from warroom.incidents import service as incidents
 from warroom.incidents import timeline
 from warroom.incidents.lifecycle import OPEN_STATUSES, Status
-from warroom.incidents.models import Incident
+from warroom.incidents.models import Incident, TimelineEntry
 from warroom.pipeline import group, suppress
 from warroom.pipeline.event import DEFAULT_SEVERITY, AlertStatus, Event, one_line
 from warroom.runbooks import suggest
@@ -58,6 +58,42 @@ class Outcome:
     ignored: int = 0
 
 
+@dataclass(slots=True)
+class NewAlert:
+    """An alert opened in this batch; written with the others in one INSERT at the end."""
+
+    integration_id: int
+    source_format: str
+    dedup_key: str
+    status: str
+    severity: str
+    title: str
+    description: str
+    service: str | None
+    resource: str | None
+    labels: dict[str, str]
+    links: list[dict[str, str]]
+    started_at: datetime
+    last_event_at: datetime
+    raw: Any
+    created_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None = None
+    event_count: int = 1
+    incident_id: int | None = None
+    suppressed_by: int | None = None
+    id: int | None = None
+
+    def row(self) -> dict[str, Any]:
+        """The INSERT parameters."""
+        return {
+            field.name: getattr(self, field.name) for field in fields(self) if field.name != "id"
+        }
+
+
+AnyAlert = Alert | NewAlert
+
+
 @dataclass(frozen=True)
 class PipelineSettings:
     """What the pipeline needs from the configuration."""
@@ -77,7 +113,9 @@ class _Batch:
         self.incidents_by_key: dict[str, Incident] = {}
         self.resolved_in: dict[int, Change] = {}
         # Timeline entries naming alerts wait for the batch's one flush, which gives alerts ids.
-        self.pending_entries: list[tuple[Incident, Change, str, Alert, dict[str, Any]]] = []
+        self.pending_entries: list[tuple[Incident, Change, str, AnyAlert, dict[str, Any]]] = []
+        self.new_alerts: list[NewAlert] = []
+        self.deliveries: list[dict[str, Any]] = []
         self._suppressions: list[Suppression] | None = None
 
     def suppressions(self) -> list[Suppression]:
@@ -86,9 +124,9 @@ class _Batch:
         return self._suppressions
 
 
-def _open_alerts(session: Session, submissions: Sequence[Submission]) -> dict[Any, Alert]:
+def _open_alerts(session: Session, submissions: Sequence[Submission]) -> dict[Any, AnyAlert]:
     keys = {(s.route.integration_id, e.dedup_key) for s in submissions for e in s.events}
-    found: dict[Any, Alert] = {}
+    found: dict[Any, AnyAlert] = {}
     ordered = sorted(keys)
     for start in range(0, len(ordered), _LOOKUP_CHUNK):
         chunk = ordered[start : start + _LOOKUP_CHUNK]
@@ -133,7 +171,7 @@ def apply(
     """Apply every submission's events in order; the caller commits."""
     batch = _Batch(session, submissions, now)
     outcomes: list[Outcome] = []
-    touched: list[list[Alert | None]] = []
+    touched: list[list[AnyAlert | None]] = []
     for submission in submissions:
         change = Change(
             actor=Actor(
@@ -147,13 +185,35 @@ def apply(
         outcomes.append(outcome)
         touched.append(alerts)
     session.flush()
-    for incident, change, kind, alert, data in batch.pending_entries:
-        data = {"alert_id": alert.id, **data}
-        timeline.append(session, change=change, incident=incident, kind=kind, data=data)
+    _write_new_rows(batch)
     for outcome, alerts in zip(outcomes, touched, strict=True):
         outcome.alert_ids = [a.id if a is not None else None for a in alerts]
     _quiet_resolved_incidents(batch, settings)
     return outcomes
+
+
+def _write_new_rows(batch: _Batch) -> None:
+    """Insert the batch's new alerts, delivery ids and alert timeline entries, each in one go."""
+    session = batch.session
+    if batch.new_alerts:
+        statement = insert(Alert).returning(Alert.id, sort_by_parameter_order=True)
+        ids = session.scalars(statement, [a.row() for a in batch.new_alerts]).all()
+        for alert, alert_id in zip(batch.new_alerts, ids, strict=True):
+            alert.id = alert_id
+    if batch.deliveries:
+        session.execute(insert(AlertDelivery), batch.deliveries)
+    entries = [
+        {
+            "incident_id": incident.id,
+            "at": batch.now,
+            "actor": str(change.actor),
+            "kind": kind,
+            "data": {"alert_id": alert.id, **data},
+        }
+        for incident, change, kind, alert, data in batch.pending_entries
+    ]
+    if entries:
+        session.execute(insert(TimelineEntry), entries)
 
 
 def _apply_event(
@@ -163,19 +223,19 @@ def _apply_event(
     change: Change,
     settings: PipelineSettings,
     outcome: Outcome,
-) -> Alert | None:
+) -> AnyAlert | None:
     if event.delivery_id is not None:
         delivery = (route.integration_id, event.delivery_id)
         if delivery in batch.seen_deliveries:
             _skip(outcome)
             return None
         batch.seen_deliveries.add(delivery)
-        batch.session.add(
-            AlertDelivery(
-                integration_id=route.integration_id,
-                delivery_id=event.delivery_id,
-                received_at=batch.now,
-            )
+        batch.deliveries.append(
+            {
+                "integration_id": route.integration_id,
+                "delivery_id": event.delivery_id,
+                "received_at": batch.now,
+            }
         )
     key = (route.integration_id, event.dedup_key)
     alert = batch.open_alerts.get(key)
@@ -208,11 +268,11 @@ def _labels_text(event: Event) -> dict[str, str]:
 
 def _open_alert(
     batch: _Batch, route: Route, event: Event, change: Change, settings: PipelineSettings
-) -> Alert:
+) -> NewAlert:
     now = batch.now
     started = event.started_at if event.started_at and event.started_at <= now else now
     labels = _labels_text(event)
-    alert = Alert(
+    alert = NewAlert(
         integration_id=route.integration_id,
         source_format=event.source_format,
         dedup_key=event.dedup_key,
@@ -226,7 +286,6 @@ def _open_alert(
         links=[{"href": link.href, "text": link.text} for link in event.links],
         started_at=started,
         last_event_at=now,
-        event_count=1,
         raw=event.raw,
         created_at=now,
         updated_at=now,
@@ -234,7 +293,7 @@ def _open_alert(
     suppression = suppress.suppressing(
         batch.suppressions(), service=route.service_name, labels=labels
     )
-    batch.session.add(alert)
+    batch.new_alerts.append(alert)
     if suppression is not None:
         alert.suppressed_by = suppression.id
         return alert
@@ -246,7 +305,7 @@ def _open_alert(
     return alert
 
 
-def _alert_facts(alert: Alert, route: Route) -> dict[str, Any]:
+def _alert_facts(alert: AnyAlert, route: Route) -> dict[str, Any]:
     return {
         "integration": route.integration_name,
         "dedup_key": alert.dedup_key,
@@ -257,7 +316,7 @@ def _alert_facts(alert: Alert, route: Route) -> dict[str, Any]:
 
 
 def _incident_for(
-    batch: _Batch, route: Route, alert: Alert, change: Change, settings: PipelineSettings
+    batch: _Batch, route: Route, alert: NewAlert, change: Change, settings: PipelineSettings
 ) -> Incident:
     key = group.group_key(
         route.rule, service_id=route.service_id, labels=alert.labels, title=alert.title
@@ -280,7 +339,7 @@ def _incident_for(
 def _declare(
     batch: _Batch,
     route: Route,
-    alert: Alert,
+    alert: NewAlert,
     change: Change,
     settings: PipelineSettings,
     key: str | None,
@@ -307,7 +366,7 @@ def _declare(
     return incident
 
 
-def _join(batch: _Batch, incident: Incident, alert: Alert, change: Change) -> None:
+def _join(batch: _Batch, incident: Incident, alert: NewAlert, change: Change) -> None:
     if _rank(alert.severity) < _rank(incident.severity):
         data = {"from": incident.severity, "to": alert.severity, "reason": "a worse alert joined"}
         incident.severity = alert.severity
@@ -330,7 +389,7 @@ def _join(batch: _Batch, incident: Incident, alert: Alert, change: Change) -> No
 
 
 def _update_alert(
-    batch: _Batch, alert: Alert, event: Event, change: Change, settings: PipelineSettings
+    batch: _Batch, alert: AnyAlert, event: Event, change: Change, settings: PipelineSettings
 ) -> None:
     now = batch.now
     alert.event_count += 1
@@ -358,7 +417,7 @@ def _update_alert(
                 scheme=settings.scheme,
                 incident=incident,
                 status=Status.acknowledged.value,
-                note=f"alert {alert.id} acknowledged by its sender",
+                note=f"alert {alert.dedup_key} acknowledged by its sender",
             )
         return
     alert.status = AlertStatus.resolved.value
