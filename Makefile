@@ -36,6 +36,7 @@ bench: install
 	$(BIN)/python bench/runbook_match.py --data tests/data/runbook_holdout.jsonl
 	$(BIN)/python bench/escalation.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/notify.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from warroom.channels.base import Destination, Message, SendResult
 from warroom.channels.egress_types import Guard, Transports, check_egress
-from warroom.channels.webhook import USER_AGENT, parse_retry_after, post_json
+from warroom.channels.webhook import USER_AGENT, ClientPool, parse_retry_after, post_json
 from warroom.config import Settings
 
 ACKNOWLEDGE_ACTION = "incident.acknowledge"
@@ -91,7 +91,7 @@ class SlackChannel:
         transport: Transports | None = None,
     ) -> None:
         self._timeout = settings.delivery_timeout
-        self._transport = transport
+        self._clients = ClientPool(self._timeout, transport)
         self._token = settings.slack_bot_token
         self._api_url = settings.slack_api_url
         self._guard = guard
@@ -120,7 +120,7 @@ class SlackChannel:
             headers,
             timeout=self._timeout,
             now=self._clock(),
-            transport=self._transport,
+            client=self._clients.client_for(url),
         )
 
     def _send_api(self, channel: str, message: Message, blocks: list[dict[str, Any]]) -> SendResult:
