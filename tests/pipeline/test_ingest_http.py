@@ -238,3 +238,20 @@ def test_unknown_ingest_paths_are_problem_404s(client: TestClient) -> None:
         assert answer.status_code == 404
         assert answer.headers["content-type"] == "application/problem+json"
     assert client.get("/ingest/alertmanager/x").status_code == 405
+
+
+def test_storage_down_is_a_503_senders_retry(tmp_path, clock: FakeClock) -> None:
+    from warroom.config import load_settings
+    from warroom.web.app import create_app
+
+    unreachable = load_settings(database_url=f"sqlite:///{tmp_path}/missing/dir/w.db")
+    with TestClient(create_app(unreachable, clock=clock)) as client:
+        answer = client.post("/ingest/alertmanager/prom", json=_alertmanager("firing", "a"))
+        assert answer.status_code == 503
+        assert answer.headers["retry-after"] == "5"
+        assert answer.headers["content-type"] == "application/problem+json"
+        pd = client.post(
+            "/v2/enqueue",
+            json={"routing_key": "p" * 32, "event_action": "resolve", "dedup_key": "x"},
+        )
+        assert pd.status_code == 503

@@ -131,6 +131,12 @@ async def _guarded(handle: Callable[[], Any], on_error: Callable[[int, str], Res
         response = on_error(503, exc.detail)
         response.headers["Retry-After"] = "30"
         return response
+    except DBAPIError as exc:
+        # Senders retry a 503; nothing was stored, so the retry loses nothing either.
+        log.error("ingest could not reach storage: %s", exc)
+        response = on_error(503, "storage is unavailable; retry shortly")
+        response.headers["Retry-After"] = "5"
+        return response
 
 
 def _problem(status: int, detail: str) -> Response:
