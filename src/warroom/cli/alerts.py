@@ -179,13 +179,7 @@ def list_silences(
     ctx: typer.Context, active: ActiveFlag = False, as_json: JsonFlag = False
 ) -> None:
     """List silences, newest first."""
-    state = state_of(ctx)
-    with state.session() as session:
-        rows = alerts.list_suppressions(
-            session, kind="silence", active_at=state.clock.now() if active else None
-        )
-        views = [suppression_view(s) for s in rows]
-    _print_suppressions(views, as_json, "no silences")
+    _list_suppressions(ctx, "silence", active, as_json, "no silences")
 
 
 @silence_app.command("expire")
@@ -193,11 +187,7 @@ def expire_silence(
     ctx: typer.Context, silence_id: Annotated[int, typer.Argument(help="id")]
 ) -> None:
     """End a silence now."""
-    state = state_of(ctx)
-    with state.session() as session:
-        alerts.expire_suppression(
-            session, change=state.change(session), suppression_id=silence_id, kind="silence"
-        )
+    _end_suppression(ctx, "silence", silence_id)
     console.print(f"silence {silence_id} expired")
 
 
@@ -238,13 +228,7 @@ def list_maintenance(
     ctx: typer.Context, active: ActiveFlag = False, as_json: JsonFlag = False
 ) -> None:
     """List maintenance windows, newest first."""
-    state = state_of(ctx)
-    with state.session() as session:
-        rows = alerts.list_suppressions(
-            session, kind="maintenance", active_at=state.clock.now() if active else None
-        )
-        views = [suppression_view(s) for s in rows]
-    _print_suppressions(views, as_json, "no maintenance windows")
+    _list_suppressions(ctx, "maintenance", active, as_json, "no maintenance windows")
 
 
 @maintenance_app.command("end")
@@ -252,9 +236,25 @@ def end_maintenance(
     ctx: typer.Context, window_id: Annotated[int, typer.Argument(help="id")]
 ) -> None:
     """End a maintenance window now."""
+    _end_suppression(ctx, "maintenance", window_id)
+    console.print(f"maintenance window {window_id} ended")
+
+
+def _list_suppressions(
+    ctx: typer.Context, kind: str, active: bool, as_json: bool, empty: str
+) -> None:
+    state = state_of(ctx)
+    with state.session() as session:
+        rows = alerts.list_suppressions(
+            session, kind=kind, active_at=state.clock.now() if active else None
+        )
+        views = [suppression_view(s) for s in rows]
+    _print_suppressions(views, as_json, empty)
+
+
+def _end_suppression(ctx: typer.Context, kind: str, suppression_id: int) -> None:
     state = state_of(ctx)
     with state.session() as session:
         alerts.expire_suppression(
-            session, change=state.change(session), suppression_id=window_id, kind="maintenance"
+            session, change=state.change(session), suppression_id=suppression_id, kind=kind
         )
-    console.print(f"maintenance window {window_id} ended")
