@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -156,3 +158,23 @@ def issue_token(session: Session, change: Change):  # type: ignore[no-untyped-de
 def admin(issue_token) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """Authorization header of an admin token."""
     return issue_token("admin")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def fake_dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Names resolved without the network (public test addresses); others resolve as usual."""
+    names = {
+        "hooks.example.com": "93.184.215.14",
+        "hooks.slack.com": "34.226.36.128",
+        "inside.example.com": "10.1.2.3",
+        "api.telegram.org": "149.154.167.220",
+    }
+    real = socket.getaddrinfo
+
+    def lookup(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host in names:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (names[host], 0))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    return names

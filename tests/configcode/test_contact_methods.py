@@ -112,3 +112,102 @@ def test_a_bad_contact_method_writes_nothing(
     assert raised.value.placed[0].field == field
     assert raised.value.placed[0].line == 3
     assert snapshot(engine) == before
+
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+HOOK = "http://127.0.0.1:9000/page?token=abc"
+
+
+def test_secrets_and_credentials_are_masked_in_export_and_round_trip(
+    apply_text: ApplyText, session: Session
+):
+    methods = (
+        f'[{{type: webhook, address: "{HOOK}", secret: {SECRET}, delay_minutes: 5}}, '
+        "{type: apprise, address: tgram://123456789:AAHdqTcvABCdef/98765}]"
+    )
+    apply_text(with_alice_methods(methods))
+    (hook, apprise) = list_contact_methods(session, get_user(session, "alice"))
+    assert (hook.secret, hook.delay_minutes, apprise.address) == (
+        SECRET,
+        5,
+        "tgram://123456789:AAHdqTcvABCdef/98765",
+    )
+    exported = export(session)
+    assert exported.startswith("# Contact-method credentials are masked")
+    assert "whsec_" not in exported
+    assert "abc" not in exported
+    assert "bottoken" not in exported
+    assert "token=****" in exported
+    assert "tgram://****" in exported
+    assert "delay_minutes: 5" in exported
+    assert apply_text(exported).lines() == ["= 7 unchanged"]
+    assert alices(session)[0][2] == HOOK
+    full = export(session, include_secrets=True)
+    assert SECRET in full
+    assert HOOK in full
+    assert not full.startswith("#")
+    assert apply_text(full).lines() == ["= 7 unchanged"]
+    audit = [e.data for e in session.scalars(select(AuditEntry))]
+    assert "whsec_" not in repr(audit)
+    assert "abc" not in repr(audit)
+
+
+def test_a_masked_address_that_matches_nothing_is_refused(apply_text: ApplyText):
+    apply_text(EXAMPLE)
+    with pytest.raises(DocumentInvalid) as raised:
+        apply_text(with_alice_methods('[{type: apprise, address: "tgram://****"}]'))
+    assert raised.value.placed[0].field == "users[0].contact_methods[0].address"
+    assert "masked" in raised.value.placed[0].message
+
+
+def test_a_bad_secret_in_a_document_is_placed(apply_text: ApplyText):
+    with pytest.raises(DocumentInvalid) as raised:
+        apply_text(with_alice_methods("[{type: email, address: a@example.com, secret: x}]"))
+    (error,) = raised.value.placed
+    assert (error.field, error.line) == ("users[0].contact_methods[0].secret", 2)
+
+
+@pytest.mark.parametrize(
+    ("address", "allow", "reason"),
+    [
+        ("http://169.254.169.254/x", "", "169.254.169.254 is link-local"),
+        ("http://10.0.0.1/x", "", "10.0.0.1 is a private address"),
+        ("http://[::1]/x", "", "::1 is loopback"),
+        ("http://localhost:9000/x", "", "127.0.0.1 is loopback"),
+        ("http://localhost:9000/x", "127.0.0.1", None),
+    ],
+)
+def test_forbidden_addresses_are_refused_by_apply_with_their_position(
+    session: Session, change, engine: Engine, address: str, allow: str, reason: str | None
+):
+    from warroom.configcode.apply import apply
+    from warroom.notifications.egress import EgressGuard
+    from warroom.severity import DEFAULT_SCHEME
+
+    document = with_alice_methods(f'[{{type: webhook, address: "{address}"}}]')
+    guard = EgressGuard.from_setting(allow)
+
+    def run() -> None:
+        apply(
+            session,
+            change=change,
+            scheme=DEFAULT_SCHEME,
+            document=document,
+            dry_run=False,
+            guard=guard,
+        )
+        session.commit()
+
+    if reason is None:
+        run()
+        assert alices(session) == [(1, "webhook", address, None)]
+        return
+    before = snapshot(engine)
+    with pytest.raises(DocumentInvalid) as raised:
+        run()
+    session.rollback()
+    (error,) = raised.value.placed
+    assert error.field == "users[0].contact_methods[0].address"
+    assert error.message.startswith(reason)
+    assert error.line == 2
+    assert snapshot(engine) == before

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from warroom.channels.webhook import payload_schema
 from warroom.incidents.models import Incident
 from warroom.notifications.render import (
     KINDS,
@@ -130,6 +131,17 @@ def test_the_webhook_payload_shape() -> None:
     assert payload["text"] == message.text
     bundle = render(Renderer(BASE), "bundle", "webhook").payload
     assert bundle["bundle"] == {"count": 2, "refs": EXTRA["refs"]}
+
+
+@pytest.mark.parametrize("kind", ["page", "bundle", "test"])
+def test_the_payload_is_what_the_published_schema_says(kind: str) -> None:
+    schema = payload_schema()
+    payload = render(Renderer(BASE), kind, "webhook").payload
+    assert set(schema["required"]) <= payload.keys() <= schema["properties"].keys()
+    incident_schema = schema["properties"]["incident"]
+    assert set(incident_schema["required"]) <= payload["incident"].keys()
+    assert payload["incident"].keys() <= incident_schema["properties"].keys()
+    assert payload["type"] in schema["properties"]["type"]["description"]
 
 
 def test_bundle_and_unknown_kinds_are_checked() -> None:

@@ -34,6 +34,20 @@ def egress_targets(plugin: Any, url: str) -> list[str]:
     return targets
 
 
+def plugin_for(url: str) -> Any | None:
+    """Apprise's plugin for ``url``, or None when Apprise does not understand it."""
+    try:
+        return apprise.Apprise.instantiate(url.strip())
+    except Exception:  # apprise plugins may raise anything on a malformed URL
+        return None
+
+
+def reachable_targets(url: str) -> list[str] | None:
+    """The URLs a notification to ``url`` reaches (for the egress guard); None if not Apprise."""
+    plugin = plugin_for(url)
+    return None if plugin is None else egress_targets(plugin, url.strip())
+
+
 class AppriseChannel:
     """Notifies one Apprise URL per destination, within the delivery timeout."""
 
@@ -52,10 +66,7 @@ class AppriseChannel:
     def send(self, message: Message, destination: Destination) -> SendResult:
         """Notify the destination's Apprise URL once."""
         url = destination.address.strip()
-        try:
-            plugin = apprise.Apprise.instantiate(url)
-        except Exception:  # apprise plugins may raise anything on a malformed URL
-            plugin = None
+        plugin = plugin_for(url)
         if plugin is None:
             return SendResult(ok=False, detail="not an Apprise URL apprise understands")
         for target in egress_targets(plugin, url):

@@ -18,7 +18,7 @@ from warroom.config import Settings
 
 ACKNOWLEDGE_ACTION = "incident.acknowledge"
 RESOLVE_ACTION = "incident.resolve"
-_CONVERSATION = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[UWCGD][A-Z0-9]{6,})$")
+_CONVERSATION = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[UWCGD][A-Z0-9]{6,20})$")
 _RETRYABLE_API_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )

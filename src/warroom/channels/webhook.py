@@ -24,8 +24,25 @@ USER_AGENT = "warroom"
 
 
 def payload_schema() -> dict[str, Any]:
-    """The JSON Schema of the payload warroom POSTs to webhooks when no custom one is set."""
+    """The JSON Schema of the payload warroom POSTs to webhooks (version 1)."""
     text = {"type": "string"}
+    maybe_text = {"type": ["string", "null"]}
+    maybe_int = {"type": ["integer", "null"]}
+    incident = {
+        "type": "object",
+        "required": ["ref", "severity", "title", "url"],
+        "properties": {
+            "ref": text,
+            "title": text,
+            "severity": {**text, "description": "P1 (highest) to P4"},
+            "severity_name": maybe_text,
+            "status": maybe_text,
+            "service": maybe_text,
+            "url": text,
+            "api_url": maybe_text,
+            "detected_at": {**maybe_text, "format": "date-time"},
+        },
+    }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "warroom webhook payload",
@@ -33,14 +50,28 @@ def payload_schema() -> dict[str, Any]:
         "required": ["version", "type", "id", "incident", "text"],
         "properties": {
             "version": {"const": PAYLOAD_VERSION, "description": "payload schema version"},
-            "type": {**text, "description": "what happened, e.g. incident.triggered"},
-            "id": {**text, "description": "idempotency key, the same on every retry"},
-            "incident": {
-                "type": "object",
-                "required": ["ref", "severity", "title", "url"],
-                "properties": {"ref": text, "severity": text, "title": text, "url": text},
+            "type": {
+                **text,
+                "description": "page, inform, sla_breach, escalated, acknowledged, resolved, "
+                "status_update, reminder, bundle or test",
             },
+            "id": {**text, "description": "idempotency key, the same on every retry"},
+            "sent_for": {
+                "type": "object",
+                "properties": {"step": maybe_int, "round": maybe_int},
+                "description": "the escalation step and round that paged, for pages",
+            },
+            "incident": incident,
+            "runbook": {
+                "type": ["object", "null"],
+                "description": "the runbook section matched to the incident, if any",
+            },
+            "subject": text,
             "text": {**text, "description": "plain-text rendering of the message"},
+            "bundle": {
+                "type": "object",
+                "properties": {"count": {"type": "integer"}, "refs": {"type": "array"}},
+            },
         },
     }
 

@@ -44,6 +44,7 @@ def apply_file(
                 scheme=state.settings.severity_scheme,
                 document=text,
                 dry_run=dry_run,
+                guard=state.settings.egress_guard,
             )
         except DocumentInvalid as exc:
             err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -61,11 +62,18 @@ def export_file(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="write here instead of stdout")
     ] = None,
+    include_secrets: Annotated[
+        bool,
+        typer.Option(
+            "--include-secrets",
+            help="write contact-method addresses unmasked and webhook secrets (keep it safe)",
+        ),
+    ] = False,
 ) -> None:
     """Write the current users, schedules, policies, stakeholders, services, integrations."""
     state = state_of(ctx)
     with state.session() as session:
-        text = export(session)
+        text = export(session, include_secrets=include_secrets)
     if output is None:
         print(text, end="")
         return

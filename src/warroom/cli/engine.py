@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine as Database
 
-from warroom.channels.registry import channels
 from warroom.cli.render import console
 from warroom.cli.state import state_of
 from warroom.clock import Clock
@@ -24,8 +23,7 @@ from warroom.engine.sla import SlaModule
 from warroom.engine.stakeholders import StakeholdersModule
 from warroom.engine.wake import Listener
 from warroom.migrate import ensure_current
-from warroom.notifications.delivery import Deliverer, DeliverySettings
-from warroom.notifications.render import Renderer
+from warroom.notifications.delivery import Deliverer, DeliverySettings, delivery_parts
 from warroom.pipeline.apply import PipelineSettings
 
 IntervalOption = Annotated[
@@ -45,13 +43,13 @@ def build_engine(
 ) -> Engine:
     """The engine with every module, in the order they run; delivery last, so pages go at once."""
     scheme = settings.severity_scheme
-    guard = settings.egress_guard
     sessions = make_session_factory(database)
+    registry, renderer = delivery_parts(settings)
     deliverer = Deliverer(
         sessions,
         clock,
-        channels(settings, guard=guard.guard, transport=guard.pinned_transport),
-        Renderer(settings.base_url, settings.template_dir, scheme),
+        registry,
+        renderer,
         DeliverySettings(
             max_attempts=settings.delivery_max_attempts,
             timeout=settings.delivery_timeout,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from warroom.change import Change
 from warroom.clock import SystemClock
 from warroom.config import Settings, load_settings
 from warroom.db import make_engine, make_session_factory, transaction
+from warroom.engine import wake
 from warroom.migrate import ensure_current
 from warroom.users.service import get_user
 
@@ -50,7 +52,10 @@ class CliState:
         """A transaction on a database that must be migrated (unless ``migrated`` is False)."""
         if migrated:
             ensure_current(self.engine)
-        with transaction(make_session_factory(self.engine)) as session:
+        sessions = make_session_factory(self.engine)
+        # Only the NOTIFY matters here: an engine in another process pages what this CLI wrote.
+        wake.install(sessions, threading.Event())
+        with transaction(sessions) as session:
             yield session
 
     def change(self, session: Session) -> Change:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -11,8 +11,9 @@ from warroom.cli.render import console, print_json, table, when
 from warroom.cli.state import state_of
 from warroom.durations import parse_duration
 from warroom.errors import ValidationFailed
+from warroom.notifications.probe import send_test
 from warroom.users import contacts, service
-from warroom.users.schemas import contact_view, token_view, user_view
+from warroom.users.schemas import ContactTestOut, contact_view, token_view, user_view
 
 user_app = typer.Typer(help="Users: the people warroom pages and credits.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens (stored hashed, shown once).", no_args_is_help=True)
@@ -21,6 +22,19 @@ contact_app = typer.Typer(
 )
 user_app.add_typer(contact_app, name="contact")
 JsonFlag = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+SecretOption = Annotated[
+    str | None,
+    typer.Option(
+        help="webhook signing secret whsec_<base64>; two space-separated while rotating",
+        show_default=False,
+    ),
+]
+DelayOption = Annotated[
+    int,
+    typer.Option(
+        "--delay", help="minutes after a page, sent only if still unacknowledged (0 = at once)"
+    ),
+]
 
 
 @user_app.command("create")
@@ -78,6 +92,8 @@ def add_contact(
     position: Annotated[
         int | None, typer.Option(help="1 is tried first; the end when omitted")
     ] = None,
+    secret: SecretOption = None,
+    delay: DelayOption = 0,
 ) -> None:
     """Add a contact method to a user."""
     state = state_of(ctx)
@@ -91,12 +107,104 @@ def add_contact(
             address=address,
             label=label,
             position=position,
+            secret=secret,
+            delay_minutes=delay,
+            guard=state.settings.egress_guard,
         )
         view = contact_view(method)
     console.print(
         escape(f"added contact method {view.id} to {handle}: {view.type} {view.address}")
-        + f" (position {view.position})"
+        + f" (position {view.position}{_delay_text(view.delay_minutes)})"
     )
+
+
+def _delay_text(minutes: int) -> str:
+    return f", after {minutes}m if unacknowledged" if minutes else ""
+
+
+@contact_app.command("set")
+def set_contact(
+    ctx: typer.Context,
+    handle: Annotated[str, typer.Argument(help="the user's handle")],
+    method_id: Annotated[int, typer.Argument(help="contact method id")],
+    secret: SecretOption = None,
+    clear_secret: Annotated[
+        bool, typer.Option("--clear-secret", help="remove the webhook secret")
+    ] = False,
+    label: Annotated[str | None, typer.Option(help="new label; '' clears it")] = None,
+    position: Annotated[int | None, typer.Option(help="move it; 1 is tried first")] = None,
+    delay: Annotated[
+        int | None, typer.Option("--delay", help="minutes after the page (0 = at once)")
+    ] = None,
+) -> None:
+    """Rotate (two secrets), finish rotating (one) or clear a secret; relabel, move, delay."""
+    state = state_of(ctx)
+    if secret is not None and clear_secret:
+        raise ValidationFailed.for_field("secret", "give --secret or --clear-secret, not both")
+    changes: dict[str, Any] = {}
+    if secret is not None or clear_secret:
+        changes["secret"] = secret
+    if label is not None:
+        changes["label"] = label
+    with state.session() as session:
+        user = service.get_user(session, handle)
+        method = contacts.update_contact_method(
+            session,
+            change=state.change(session),
+            user=user,
+            method_id=method_id,
+            position=position,
+            delay_minutes=delay,
+            **changes,
+        )
+        view = contact_view(method)
+    secret_text = "a secret" if view.has_secret else "no secret"
+    console.print(
+        escape(f"contact method {view.id} of {handle}: {view.type} {view.address}")
+        + f" (position {view.position}{_delay_text(view.delay_minutes)}, {secret_text})"
+    )
+
+
+def _probe_contact(ctx: typer.Context, handle: str, method_id: int, as_json: bool) -> None:
+    state = state_of(ctx)
+    with state.session() as session:
+        user = service.get_user(session, handle)
+        method = contacts.get_contact_method(user, method_id)
+        result = send_test(method, state.settings, state.clock.now())
+        view = ContactTestOut(
+            ok=result.ok, retryable=result.retryable, detail=result.detail, channel=method.type
+        )
+    if as_json:
+        print_json(view)
+    elif view.ok:
+        console.print(escape(f"test message sent to contact method {method_id}: {view.detail}"))
+    else:
+        again = " (temporary; try again)" if view.retryable else ""
+        console.print(escape(f"test message failed: {view.detail}{again}"))
+    if not view.ok:
+        raise typer.Exit(1)
+
+
+@contact_app.command("test")
+def probe_contact(
+    ctx: typer.Context,
+    handle: Annotated[str, typer.Argument(help="the user's handle")],
+    method_id: Annotated[int, typer.Argument(help="contact method id")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Send a test message to one contact method now; exit 1 if it failed."""
+    _probe_contact(ctx, handle, method_id, as_json)
+
+
+@user_app.command("test-contact")
+def probe_contact_alias(
+    ctx: typer.Context,
+    handle: Annotated[str, typer.Argument(help="the user's handle")],
+    method_id: Annotated[int, typer.Argument(help="contact method id")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Send a test message to one contact method now (same as ``user contact test``)."""
+    _probe_contact(ctx, handle, method_id, as_json)
 
 
 @contact_app.command("list")
@@ -115,8 +223,19 @@ def list_contacts(
         return
     table(
         None,
-        ["position", "id", "type", "address", "label"],
-        [[str(v.position), str(v.id), v.type, v.address, v.label or "-"] for v in views],
+        ["position", "id", "type", "address", "label", "delay", "secret"],
+        [
+            [
+                str(v.position),
+                str(v.id),
+                v.type,
+                v.address,
+                v.label or "-",
+                f"{v.delay_minutes}m" if v.delay_minutes else "-",
+                "yes" if v.has_secret else "-",
+            ]
+            for v in views
+        ],
     )
 
 

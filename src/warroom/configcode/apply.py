@@ -33,6 +33,7 @@ from warroom.configcode.export import (
 from warroom.errors import NotFound, ValidationFailed, WarroomError
 from warroom.escalation import policies
 from warroom.escalation.stakeholders import RuleSpec, replace_matrix
+from warroom.notifications.egress import EgressGuard
 from warroom.oncall import service as schedules
 from warroom.oncall.layers import LayerSpec
 from warroom.services import service as services
@@ -118,7 +119,9 @@ class _Applier:
         scheme: SeverityScheme,
         document: Document,
         plan: Plan,
+        guard: EgressGuard | None = None,
     ) -> None:
+        self.guard = guard
         self.session = session
         self.change = change
         self.scheme = scheme
@@ -208,7 +211,11 @@ class _Applier:
         def contacts(user: User) -> User:
             if entry.contact_methods is not None:
                 replace_contact_methods(
-                    self.session, change=self.change, user=user, methods=entry.contact_methods
+                    self.session,
+                    change=self.change,
+                    user=user,
+                    methods=entry.contact_methods,
+                    guard=self.guard,
                 )
             return user
 
@@ -236,7 +243,7 @@ class _Applier:
                     time_zone=entry.time_zone,
                 )
             ),
-            user_facts,
+            lambda user: user_facts(user, include_secrets=True),
         )
 
     def apply_schedule(self, entry: ScheduleEntry) -> None:
@@ -389,17 +396,24 @@ def _integration_state(integration: Integration) -> dict[str, Any]:
 
 
 def apply(
-    session: Session, *, change: Change, scheme: SeverityScheme, document: str, dry_run: bool
+    session: Session,
+    *,
+    change: Change,
+    scheme: SeverityScheme,
+    document: str,
+    dry_run: bool,
+    guard: EgressGuard | None = None,
 ) -> Plan:
     """Create or update every object in ``document``; a dry run or any error writes nothing.
 
-    ``scheme`` resolves the stakeholder matrix's severities. The caller commits.
+    ``scheme`` resolves the stakeholder matrix's severities; ``guard`` checks new contact-method
+    addresses. The caller commits.
     """
     parsed = read_document(document)
     plan = Plan(dry_run=dry_run)
     savepoint = session.begin_nested()
     try:
-        _Applier(session, change, scheme, parsed, plan).run()
+        _Applier(session, change, scheme, parsed, plan, guard).run()
     except BaseException:
         savepoint.rollback()
         raise

@@ -22,7 +22,9 @@ _NULL = "tag:yaml.org,2002:null"
 _INT = "tag:yaml.org,2002:int"
 SECTIONS = ("users", "schedules", "escalation_policies", "stakeholders", "services", "integrations")
 _USER = {"handle": True, "name": True, "email": True, "time_zone": False, "contact_methods": False}
-_CONTACT = {"type": True, "address": True, "label": False}
+_CONTACT = dict.fromkeys(("type", "address"), True) | dict.fromkeys(
+    ("label", "secret", "delay_minutes"), False
+)
 _SCHEDULE = {"name": True, "time_zone": True, "description": False, "rotations": True}
 _ROTATION = {
     "name": True,
@@ -336,6 +338,8 @@ def _contact(reader: _Reader, node: Node, path: str) -> ContactSpec | None:
         type=reader.text(fields.get("type"), f"{path}.type"),
         address=reader.text(fields.get("address"), f"{path}.address"),
         label=reader.optional_text(fields.get("label"), f"{path}.label"),
+        secret=reader.optional_text(fields.get("secret"), f"{path}.secret"),
+        delay_minutes=reader.integer(fields.get("delay_minutes"), f"{path}.delay_minutes", 0),
     )
 
 

@@ -17,27 +17,39 @@ from warroom.oncall.models import Layer, Schedule
 from warroom.oncall.service import list_schedules
 from warroom.services.models import Service
 from warroom.services.service import list_services
+from warroom.users.contact_rules import mask_address
 from warroom.users.models import ContactMethod, User
 from warroom.users.service import list_users
 
 
-def user_facts(user: User) -> dict[str, Any]:
-    """A user as the document writes it; contact methods in order, when there are any."""
-    methods = user.contact_methods
+def user_facts(user: User, *, include_secrets: bool = False) -> dict[str, Any]:
+    """A user as the document writes it; contact methods masked unless ``include_secrets``."""
+    methods = [_contact_facts(m, include_secrets) for m in user.contact_methods]
     return {
         "handle": user.handle,
         "name": user.name,
         "email": user.email,
         "time_zone": user.time_zone,
-        **({"contact_methods": [_contact_facts(m) for m in methods]} if methods else {}),
+        **({"contact_methods": methods} if methods else {}),
     }
 
 
-def _contact_facts(method: ContactMethod) -> dict[str, Any]:
-    facts = {"type": method.type, "address": method.address}
+def _contact_facts(method: ContactMethod, include_secrets: bool) -> dict[str, Any]:
+    address = method.address if include_secrets else mask_address(method.type, method.address)
+    facts: dict[str, Any] = {"type": method.type, "address": address}
     if method.label:
         facts["label"] = method.label
+    if method.delay_minutes:
+        facts["delay_minutes"] = method.delay_minutes
+    if include_secrets and method.secret:
+        facts["secret"] = method.secret
     return facts
+
+
+def _hides_secrets(user: User) -> bool:
+    return any(
+        m.secret or mask_address(m.type, m.address) != m.address for m in user.contact_methods
+    )
 
 
 def _rotation_facts(layer: Layer) -> dict[str, Any]:
@@ -102,10 +114,11 @@ def integration_facts(integration: Integration) -> dict[str, Any]:
     return facts
 
 
-def export(session: Session) -> str:
+def export(session: Session, *, include_secrets: bool = False) -> str:
     """Users, schedules, policies, stakeholders, services and integrations as one YAML document."""
+    people = list_users(session)
     data = {
-        "users": [user_facts(u) for u in list_users(session)],
+        "users": [user_facts(u, include_secrets=include_secrets) for u in people],
         "schedules": [schedule_facts(s) for s in list_schedules(session)],
         "escalation_policies": [policy_facts(p) for p in list_policies(session)],
         "stakeholders": matrix_facts(session)["rules"],
@@ -113,11 +126,17 @@ def export(session: Session) -> str:
         "integrations": [integration_facts(i) for i in list_integrations(session)],
     }
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    if not include_secrets and any(_hides_secrets(u) for u in people):
+        text = f"{_CONTACTS_NOTE}\n{text}"
     if not data["integrations"]:
         return text
     return text.replace("\nintegrations:", f"\n{_KEYS_NOTE}\nintegrations:", 1)
 
 
+_CONTACTS_NOTE = (
+    "# Contact-method credentials are masked (****) and webhook secrets left out; applying this\n"
+    "# file keeps the current ones. warroom export --include-secrets writes them in full."
+)
 _KEYS_NOTE = (
     "# Keys and secrets are never exported; integrations without a key keep their current one.\n"
     "# Add key: or secret: to set them (grafana needs its secret when created from this file)."

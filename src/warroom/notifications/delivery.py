@@ -17,12 +17,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from warroom.actor import SYSTEM
 from warroom.change import Change
 from warroom.channels.base import Channel, Destination, Message, SendResult
+from warroom.channels.registry import channels
 from warroom.clock import Clock, FixedClock
+from warroom.config import Settings
 from warroom.db import transaction
 from warroom.incidents import timeline
 from warroom.incidents.models import Incident
 from warroom.notifications.models import Notification
 from warroom.notifications.render import Renderer, TemplateProblem, runbook_for
+from warroom.notifications.service import PAGE, is_reminder
 from warroom.users.models import ContactMethod
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,7 @@ SENT = "sent"
 FAILED = "failed"
 BACKOFF_BASE = timedelta(seconds=40)
 MAX_RETRY_AFTER = timedelta(hours=1)
+MAX_BACKOFF = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -57,9 +61,9 @@ class Job:
 
 
 def backoff(attempts: int, jitter: Callable[[], float] = random.random) -> timedelta:
-    """The wait after the ``attempts``-th failure: 40 s doubling, with ±25 % jitter."""
-    base: timedelta = BACKOFF_BASE * (2 ** max(0, attempts - 1))
-    return base * (0.75 + jitter() / 2)
+    """The wait after the ``attempts``-th failure: 40 s doubling, ±25 % jitter, at most 1 h."""
+    base: timedelta = BACKOFF_BASE * (2 ** min(max(0, attempts - 1), 6))
+    return min(base * (0.75 + jitter() / 2), MAX_BACKOFF)
 
 
 class Deliverer:
@@ -133,21 +137,51 @@ class Deliverer:
         return jobs
 
     def _prepare(self, session: Session, notification: Notification, now: datetime) -> Job | None:
-        methods = _contact_methods(session, notification.user_id)
         incident = session.get(Incident, notification.incident_id)
         if incident is None:
             notification.status = FAILED
             notification.last_error = "the incident no longer exists"
             return None
-        if notification.method_position >= len(methods):
-            reason = (
-                f"{notification.user.handle} has no contact methods"
-                if not methods
-                else f"every contact method of {notification.user.handle} failed"
-            )
-            _give_up(session, notification, incident, now, reason)
-            return None
-        method = methods[notification.method_position]
+        if notification.kind == PAGE and is_reminder(notification.idempotency_key):
+            # A delayed page goes to its own method only, while nobody has acknowledged.
+            method_id = notification.contact_method_id
+            found = session.get(ContactMethod, method_id) if method_id is not None else None
+            skip = f"the incident is {incident.status}" if incident.status != "triggered" else None
+            if found is None or found.user_id != notification.user_id:
+                skip = skip or "the contact method was removed"
+            if skip is not None or found is None:
+                notification.status = "skipped"
+                notification.lease_until = None
+                timeline.append(
+                    session,
+                    change=Change(actor=SYSTEM, clock=FixedClock(now)),
+                    incident=incident,
+                    kind="notification_skipped",
+                    data={
+                        "notification_id": notification.id,
+                        "user": notification.user.handle,
+                        "kind": notification.kind,
+                        "contact_method_id": method_id,
+                        "reason": skip,
+                    },
+                )
+                return None
+            if notification.method_position > 0:
+                reason = f"the delayed {found.type} contact method {found.id} failed"
+                _give_up(session, notification, incident, now, reason)
+                return None
+            method = found
+        else:
+            methods = _contact_methods(session, notification.user_id)
+            if notification.method_position >= len(methods):
+                handle = notification.user.handle
+                reason = f"every contact method of {handle} failed"
+                if not methods:
+                    delayed = " without a delay" if notification.user.contact_methods else ""
+                    reason = f"{handle} has no contact methods{delayed}"
+                _give_up(session, notification, incident, now, reason)
+                return None
+            method = methods[notification.method_position]
         notification.status = SENDING
         notification.contact_method_id = method.id
         notification.channel = method.type
@@ -253,8 +287,18 @@ class Deliverer:
             self.wake.set()
 
 
+def delivery_parts(settings: Settings) -> tuple[dict[str, Channel], Renderer]:
+    """The channel registry (behind the egress guard and pinned transport) and the renderer."""
+    guard = settings.egress_guard
+    registry = channels(settings, guard=guard.guard, transport=guard.pinned_transport)
+    return registry, Renderer(settings.base_url, settings.template_dir, settings.severity_scheme)
+
+
 def _contact_methods(session: Session, user_id: int) -> list[ContactMethod]:
-    query = select(ContactMethod).where(ContactMethod.user_id == user_id)
+    """The immediate chain: the user's methods without a delay, in position order."""
+    query = select(ContactMethod).where(
+        ContactMethod.user_id == user_id, ContactMethod.delay_minutes == 0
+    )
     return list(session.scalars(query.order_by(ContactMethod.position, ContactMethod.id)))
 
 

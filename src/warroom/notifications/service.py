@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warroom.incidents.models import Incident
 from warroom.notifications.models import Notification
-from warroom.users.models import User
+from warroom.users.models import ContactMethod, User
 
 PENDING = "pending"
+REMINDER_KEY = re.compile(r":after\d+m:\d+$")
 PAGE = "page"
 INFORM = "inform"
 SLA_BREACH = "sla_breach"
@@ -37,6 +39,7 @@ def enqueue_pages(
     generation: int = 1,
 ) -> list[User]:
     """Add a pending page per user not yet paged for this step and round; return who was added."""
+    # Each delayed contact method gets its own page, due N minutes on; delivery skips it if acked.
     keys = {
         u.id: page_key(
             incident, round_number=round_number, step=step, user=u, generation=generation
@@ -51,22 +54,49 @@ def enqueue_pages(
         )
     )
     added = [u for u in users if keys[u.id] not in sent]
-    session.add_all(
-        Notification(
-            incident_id=incident.id,
-            user_id=user.id,
-            user=user,
-            kind=PAGE,
-            step=step,
-            round=round_number,
-            idempotency_key=keys[user.id],
-            status=PENDING,
-            created_at=now,
-            due_at=now,
+    for user in added:
+        session.add(
+            Notification(
+                incident_id=incident.id,
+                user_id=user.id,
+                user=user,
+                kind=PAGE,
+                step=step,
+                round=round_number,
+                idempotency_key=keys[user.id],
+                status=PENDING,
+                created_at=now,
+                due_at=now,
+            )
         )
-        for user in added
-    )
+        for method in user.contact_methods:
+            if method.delay_minutes > 0:
+                session.add(
+                    Notification(
+                        incident_id=incident.id,
+                        user_id=user.id,
+                        user=user,
+                        kind=PAGE,
+                        step=step,
+                        round=round_number,
+                        idempotency_key=reminder_key(keys[user.id], method),
+                        status=PENDING,
+                        created_at=now,
+                        due_at=now + timedelta(minutes=method.delay_minutes),
+                        contact_method_id=method.id,
+                    )
+                )
     return added
+
+
+def reminder_key(key: str, method: ContactMethod) -> str:
+    """The key of a delayed page to one contact method: ``{page key}:after{N}m:{method id}``."""
+    return f"{key}:after{method.delay_minutes}m:{method.id}"
+
+
+def is_reminder(key: str) -> bool:
+    """Whether a notification key is a delayed page to one contact method."""
+    return REMINDER_KEY.search(key) is not None
 
 
 def enqueue(

@@ -2,97 +2,58 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warroom.change import Change
 from warroom.errors import Conflict, NotFound, ValidationFailed
+from warroom.notifications.egress import EgressGuard
 from warroom.users import audit
+from warroom.users.contact_rules import (
+    TYPES,
+    ContactSpec,
+    check_contact,
+    check_delay,
+    check_reachable,
+    check_secret,
+    is_masked,
+    mask_address,
+)
 from warroom.users.models import ContactMethod, User
-from warroom.users.service import EMAIL
 
-TYPES = ("email", "slack", "webhook", "apprise")
-_SLACK_MEMBER = re.compile(r"^[UW][A-Z0-9]{2,20}$")
-_SLACK_CHANNEL = re.compile(r"^#[a-z0-9][a-z0-9._-]{0,79}$")
-_APPRISE = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$", re.IGNORECASE)
-_MAX_ADDRESS = 1000
-_MAX_LABEL = 200
-
-
-@dataclass(frozen=True)
-class ContactSpec:
-    """A contact method as given to ``replace_contact_methods``; list order is the position."""
-
-    type: str
-    address: str
-    label: str | None = None
+__all__ = [
+    "TYPES",
+    "ContactSpec",
+    "add_contact_method",
+    "check_contact",
+    "list_contact_methods",
+    "mask_address",
+    "remove_contact_method",
+    "replace_contact_methods",
+    "update_contact_method",
+]
 
 
-def _is_web_url(address: str, schemes: tuple[str, ...]) -> bool:
-    """Whether ``address`` is an absolute URL with one of ``schemes`` and a host."""
-    if any(c.isspace() for c in address):
-        return False
-    try:
-        parts = urlsplit(address)
-        return parts.scheme.lower() in schemes and bool(parts.hostname)
-    except ValueError:
-        return False
+class _Unset:
+    """The PATCH marker for a field not given (None means clear)."""
 
 
-def _address_problem(kind: str, address: str) -> str | None:
-    """Why ``address`` is not usable for a contact method of ``kind``, or None."""
-    if kind == "email" and not EMAIL.match(address):
-        return f"{address!r} is not an email address"
-    if kind == "slack" and not (
-        _SLACK_MEMBER.match(address)
-        or _SLACK_CHANNEL.match(address)
-        or _is_web_url(address, ("https",))
-    ):
-        return (
-            f"{address!r} is not a Slack member id (like U0123ABCD), "
-            "a channel (#name) or an incoming-webhook https URL"
-        )
-    if kind == "webhook" and not _is_web_url(address, ("http", "https")):
-        return f"{address!r} is not an http(s) URL"
-    if kind == "apprise" and not _APPRISE.match(address):
-        return f"{address!r} is not an Apprise URL (scheme://...)"
-    return None
-
-
-def check_contact(kind: str, address: str, label: str | None) -> ContactSpec:
-    """The cleaned contact method, or ValidationFailed naming type, address or label."""
-    kind = kind.strip().lower()
-    if kind not in TYPES:
-        raise ValidationFailed.for_field(
-            "type", f"unknown contact method type {kind!r}; use one of {', '.join(TYPES)}"
-        )
-    address = address.strip()
-    if not address:
-        raise ValidationFailed.for_field("address", "must not be empty")
-    if len(address) > _MAX_ADDRESS:
-        raise ValidationFailed.for_field("address", f"must be at most {_MAX_ADDRESS} characters")
-    problem = _address_problem(kind, address)
-    if problem:
-        raise ValidationFailed.for_field("address", problem)
-    label = (label or "").strip() or None
-    if label is not None and len(label) > _MAX_LABEL:
-        raise ValidationFailed.for_field("label", f"must be at most {_MAX_LABEL} characters")
-    return ContactSpec(kind, address, label)
+UNSET: Any = _Unset()
 
 
 def _facts(method: ContactMethod) -> dict[str, Any]:
+    """What audit rows record of a method: the address masked, never the secret."""
     return {
         "id": method.id,
         "type": method.type,
-        "address": method.address,
+        "address": mask_address(method.type, method.address),
         "label": method.label,
         "position": method.position,
+        "delay_minutes": method.delay_minutes,
+        "has_secret": bool(method.secret),
     }
 
 
@@ -101,10 +62,22 @@ def _renumber(user: User) -> None:
         method.position = position
 
 
+def _find(user: User, method_id: int) -> ContactMethod:
+    method = next((m for m in user.contact_methods if m.id == method_id), None)
+    if method is None:
+        raise NotFound(f"user {user.handle!r} has no contact method {method_id}")
+    return method
+
+
 def list_contact_methods(session: Session, user: User) -> list[ContactMethod]:
     """A user's contact methods in the order a page tries them."""
     query = select(ContactMethod).where(ContactMethod.user_id == user.id)
     return list(session.scalars(query.order_by(ContactMethod.position, ContactMethod.id)))
+
+
+def get_contact_method(user: User, method_id: int) -> ContactMethod:
+    """One of a user's contact methods, or NotFound."""
+    return _find(user, method_id)
 
 
 def add_contact_method(
@@ -116,18 +89,27 @@ def add_contact_method(
     address: str,
     label: str | None = None,
     position: int | None = None,
+    secret: str | None = None,
+    delay_minutes: int = 0,
+    guard: EgressGuard | None = None,
 ) -> ContactMethod:
-    """Add a contact method at ``position`` (1 is tried first; the end when omitted)."""
+    """Add a contact method at ``position`` (1 first; the end when omitted), passing ``guard``."""
     spec = check_contact(type, address, label)
+    secret = check_secret(spec.type, secret)
+    check_delay(delay_minutes)
     if position is not None and position < 1:
         raise ValidationFailed.for_field("position", "must be 1 or more")
     methods = user.contact_methods
+    shown = mask_address(spec.type, spec.address)
     if any((m.type, m.address) == (spec.type, spec.address) for m in methods):
-        raise Conflict(f"user {user.handle!r} already has the {spec.type} {spec.address!r}")
+        raise Conflict(f"user {user.handle!r} already has the {spec.type} {shown!r}")
+    check_reachable(guard, spec.type, spec.address)
     method = ContactMethod(
         type=spec.type,
         address=spec.address,
         label=spec.label,
+        secret=secret,
+        delay_minutes=delay_minutes,
         position=0,
         created_at=change.now(),
     )
@@ -145,11 +127,59 @@ def add_contact_method(
     return method
 
 
+def update_contact_method(
+    session: Session,
+    *,
+    change: Change,
+    user: User,
+    method_id: int,
+    secret: str | None = UNSET,
+    label: str | None = UNSET,
+    position: int | None = None,
+    delay_minutes: int | None = None,
+) -> ContactMethod:
+    """Change a method's secret (None clears), label (None clears), position or delay."""
+    method = _find(user, method_id)
+    changed: list[str] = []
+    if secret is not UNSET:
+        new_secret = check_secret(method.type, secret)
+        if new_secret != method.secret:
+            method.secret = new_secret
+            changed.append("secret")
+    if label is not UNSET:
+        new_label = check_contact(method.type, method.address, label).label
+        if new_label != method.label:
+            method.label = new_label
+            changed.append("label")
+    if delay_minutes is not None and check_delay(delay_minutes) != method.delay_minutes:
+        method.delay_minutes = delay_minutes
+        changed.append("delay_minutes")
+    if position is not None:
+        if position < 1:
+            raise ValidationFailed.for_field("position", "must be 1 or more")
+        methods = user.contact_methods
+        index = min(position - 1, len(methods) - 1)
+        if methods.index(method) != index:
+            methods.remove(method)
+            methods.insert(index, method)
+            _renumber(user)
+            changed.append("position")
+    if not changed:
+        return method
+    session.flush()
+    audit.record(
+        session,
+        change=change,
+        action="user.contact_method.update",
+        target=f"user:{user.handle}",
+        data={**_facts(method), "changed": changed},
+    )
+    return method
+
+
 def remove_contact_method(session: Session, *, change: Change, user: User, method_id: int) -> None:
     """Remove one of a user's contact methods; the rest keep their order."""
-    method = next((m for m in user.contact_methods if m.id == method_id), None)
-    if method is None:
-        raise NotFound(f"user {user.handle!r} has no contact method {method_id}")
+    method = _find(user, method_id)
     facts = _facts(method)
     user.contact_methods.remove(method)
     _renumber(user)
@@ -163,29 +193,68 @@ def remove_contact_method(session: Session, *, change: Change, user: User, metho
     )
 
 
+def _unmasked(spec: ContactSpec, user: User, taken: set[int]) -> ContactSpec:
+    """``spec`` with a masked address (from an export) replaced by the method it stands for."""
+    if not is_masked(spec.address):
+        return spec
+    for method in user.contact_methods:
+        shown = mask_address(method.type, method.address)
+        if method.id not in taken and (method.type, shown) == (spec.type, spec.address):
+            taken.add(method.id)
+            return ContactSpec(
+                method.type, method.address, spec.label, spec.secret, spec.delay_minutes
+            )
+    raise ValidationFailed.for_field(
+        "address",
+        "is masked (****) and matches none of the user's current contact methods; "
+        "give the real address (warroom export --include-secrets writes it)",
+    )
+
+
+def _checked(
+    given: ContactSpec, user: User, taken: set[int], guard: EgressGuard | None
+) -> ContactSpec:
+    spec = _unmasked(check_contact(given.type, given.address, given.label), user, taken)
+    spec = ContactSpec(
+        spec.type,
+        spec.address,
+        spec.label,
+        given.secret if given.secret is None else (check_secret(spec.type, given.secret) or ""),
+        check_delay(given.delay_minutes),
+    )
+    if not any((m.type, m.address) == (spec.type, spec.address) for m in user.contact_methods):
+        check_reachable(guard, spec.type, spec.address)
+    return spec
+
+
 def replace_contact_methods(
-    session: Session, *, change: Change, user: User, methods: Sequence[ContactSpec]
+    session: Session,
+    *,
+    change: Change,
+    user: User,
+    methods: Sequence[ContactSpec],
+    guard: EgressGuard | None = None,
 ) -> None:
     """Make ``methods`` the user's contact methods in that order; nothing is written if equal."""
+    # A masked address (from an export) keeps the method it matches; new addresses pass guard.
     wanted: list[ContactSpec] = []
+    taken: set[int] = set()
     for index, given in enumerate(methods):
         try:
-            spec = check_contact(given.type, given.address, given.label)
+            spec = _checked(given, user, taken, guard)
         except ValidationFailed as exc:
             field = exc.errors[0].field
             raise ValidationFailed.for_field(
                 f"contact_methods.{index}.{field}", exc.errors[0].message
             ) from None
         if any((w.type, w.address) == (spec.type, spec.address) for w in wanted):
+            shown = mask_address(spec.type, spec.address)
             raise ValidationFailed.for_field(
-                f"contact_methods.{index}.address",
-                f"the {spec.type} {spec.address!r} is given twice",
+                f"contact_methods.{index}.address", f"the {spec.type} {shown!r} is given twice"
             )
         wanted.append(spec)
-    current = [ContactSpec(m.type, m.address, m.label) for m in user.contact_methods]
-    if current == wanted:
-        return
     existing = {(m.type, m.address): m for m in user.contact_methods}
+    current = [_state(m) for m in user.contact_methods]
     kept: list[ContactMethod] = []
     for spec in wanted:
         method = existing.pop((spec.type, spec.address), None)
@@ -194,7 +263,12 @@ def replace_contact_methods(
                 type=spec.type, address=spec.address, position=0, created_at=change.now()
             )
         method.label = spec.label
+        method.delay_minutes = spec.delay_minutes
+        if spec.secret is not None:
+            method.secret = spec.secret or None
         kept.append(method)
+    if current == [_state(m) for m in kept] and not existing:
+        return
     user.contact_methods = kept
     _renumber(user)
     session.flush()
@@ -205,3 +279,7 @@ def replace_contact_methods(
         target=f"user:{user.handle}",
         data={"contact_methods": [_facts(m) for m in kept]},
     )
+
+
+def _state(method: ContactMethod) -> tuple[Any, ...]:
+    return (method.type, method.address, method.label, method.delay_minutes, method.secret)

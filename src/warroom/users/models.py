@@ -44,6 +44,8 @@ class ContactMethod(Base):
     address: Mapped[str] = mapped_column(String(1000))
     position: Mapped[int] = mapped_column()
     label: Mapped[str | None] = mapped_column(String(200))
+    # 0: part of the immediate fall-over chain; N: a reminder N minutes after an unacked page.
+    delay_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
     # Webhook signing secrets (space-separated while rotating); never shown after saving.
     secret: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from warroom.users.contact_rules import mask_address
 from warroom.users.models import ApiToken, AuditEntry, ContactMethod, User
 
 
@@ -19,6 +20,12 @@ class UserCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     email: str = Field(min_length=3, max_length=320)
     time_zone: str = Field(default="UTC", max_length=64)
+
+
+_DELAY = (
+    "0: part of the immediate chain, tried in position order; 1-1440: a reminder sent that many "
+    "minutes after a page, only if the incident is still unacknowledged"
+)
 
 
 class ContactMethodCreate(BaseModel):
@@ -37,17 +44,50 @@ class ContactMethodCreate(BaseModel):
     position: int | None = Field(
         default=None, ge=1, description="1 is tried first; appended when omitted"
     )
+    secret: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="webhook only: a Standard Webhooks secret whsec_<base64>, "
+        "or two separated by a space while rotating; never shown again",
+    )
+    delay_minutes: int = Field(default=0, description=_DELAY)
+
+
+class ContactMethodUpdate(BaseModel):
+    """Change a contact method; fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    secret: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="new webhook secret(s): two to rotate, one to finish rotating, null to clear",
+    )
+    label: str | None = Field(default=None, max_length=200, description="null clears it")
+    position: int | None = Field(default=None, ge=1)
+    delay_minutes: int | None = Field(default=None, description=_DELAY)
 
 
 class ContactMethodOut(BaseModel):
-    """One way to reach a user."""
+    """One way to reach a user; credentials in the address are masked, secrets never shown."""
 
     id: int
     type: str
     address: str
     label: str | None
     position: int
+    delay_minutes: int
+    has_secret: bool
     created_at: datetime
+
+
+class ContactTestOut(BaseModel):
+    """How a test notification to a contact method went (a failed send is not an HTTP error)."""
+
+    ok: bool
+    retryable: bool
+    detail: str
+    channel: str
 
 
 class ContactMethodList(BaseModel):
@@ -147,9 +187,11 @@ def contact_view(method: ContactMethod) -> ContactMethodOut:
     return ContactMethodOut(
         id=method.id,
         type=method.type,
-        address=method.address,
+        address=mask_address(method.type, method.address),
         label=method.label,
         position=method.position,
+        delay_minutes=method.delay_minutes,
+        has_secret=bool(method.secret),
         created_at=method.created_at,
     )
 
