@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         default=10.0, gt=0, le=120, description="seconds one send attempt may take"
     )
     delivery_concurrency: int = Field(default=32, ge=1, le=1000)
+    delivery_rate_per_minute: int = Field(
+        default=10,
+        ge=0,
+        description="messages a minute per contact method, the rest bundled; 0 = no limit",
+    )
     severities: list[SeverityLevel] = Field(default_factory=lambda: list(DEFAULT_LEVELS))
 
     @field_validator("database_url")

@@ -113,6 +113,11 @@ class Recorded:
     body: bytes
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops concurrent connects; real receivers don't.
+    request_queue_size = 128
+
+
 class Receiver:
     """A loopback HTTP server answering from a script and recording every request."""
 
@@ -146,7 +151,7 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.server.block_on_close = False
         self.thread = threading.Thread(

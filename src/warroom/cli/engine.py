@@ -54,6 +54,7 @@ def build_engine(
             max_attempts=settings.delivery_max_attempts,
             timeout=settings.delivery_timeout,
             concurrency=settings.delivery_concurrency,
+            rate_per_minute=settings.delivery_rate_per_minute,
         ),
     )
     modules: list[Module] = [

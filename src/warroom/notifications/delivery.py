@@ -23,9 +23,11 @@ from warroom.config import Settings
 from warroom.db import transaction
 from warroom.incidents import timeline
 from warroom.incidents.models import Incident
+from warroom.notifications import throttle
 from warroom.notifications.models import Notification
 from warroom.notifications.render import Renderer, TemplateProblem, runbook_for
 from warroom.notifications.service import PAGE, is_reminder
+from warroom.notifications.throttle import Routed
 from warroom.users.models import ContactMethod
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,7 @@ PENDING = "pending"
 SENDING = "sending"
 RETRY = "retry"
 SENT = "sent"
+BUNDLED = "bundled"
 FAILED = "failed"
 BACKOFF_BASE = timedelta(seconds=40)
 MAX_RETRY_AFTER = timedelta(hours=1)
@@ -47,6 +50,7 @@ class DeliverySettings:
     max_attempts: int = 5
     timeout: float = 10.0
     concurrency: int = 32
+    rate_per_minute: int = 10
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class Job:
     message: Message
     destination: Destination
     contact_method_id: int
+    bundled: tuple[int, ...] = ()
 
 
 def backoff(attempts: int, jitter: Callable[[], float] = random.random) -> timedelta:
@@ -129,19 +134,23 @@ class Deliverer:
         query = query.limit(limit)
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True, of=Notification)
-        jobs = []
+        routed: list[Routed] = []
         for notification in session.scalars(query):
-            job = self._prepare(session, notification, now)
-            if job is not None:
-                jobs.append(job)
-        return jobs
+            incident = session.get(Incident, notification.incident_id)
+            if incident is None:
+                notification.status = FAILED
+                notification.last_error = "the incident no longer exists"
+                continue
+            method = self._route(session, notification, incident, now)
+            if method is not None:
+                routed.append(Routed(notification, incident, method))
+        sends = throttle.plan(session, routed, now, self.settings.rate_per_minute)
+        return [self._job(session, send, now) for send in sends]
 
-    def _prepare(self, session: Session, notification: Notification, now: datetime) -> Job | None:
-        incident = session.get(Incident, notification.incident_id)
-        if incident is None:
-            notification.status = FAILED
-            notification.last_error = "the incident no longer exists"
-            return None
+    def _route(
+        self, session: Session, notification: Notification, incident: Incident, now: datetime
+    ) -> ContactMethod | None:
+        """The contact method to try now, or None when there is none (recorded as such)."""
         if notification.kind == PAGE and is_reminder(notification.idempotency_key):
             # A delayed page goes to its own method only, while nobody has acknowledged.
             method_id = notification.contact_method_id
@@ -182,32 +191,46 @@ class Deliverer:
                 _give_up(session, notification, incident, now, reason)
                 return None
             method = methods[notification.method_position]
-        notification.status = SENDING
-        notification.contact_method_id = method.id
-        notification.channel = method.type
-        notification.lease_until = now + self.lease
+        return method
+
+    def _job(self, session: Session, send: throttle.Send, now: datetime) -> Job:
+        """Claim the send's notifications and render its message (a bundle when several)."""
+        first, method = send.first.notification, send.first.method
+        for item in [send.first, *send.bundled]:
+            item.notification.status = SENDING
+            item.notification.contact_method_id = method.id
+            item.notification.channel = method.type
+            item.notification.lease_until = now + self.lease
+        incident = send.first.incident
         facts: dict[str, Any] = {
-            "kind": notification.kind,
+            "kind": first.kind,
             "channel": method.type,
             "incident": incident,
-            "idempotency_key": notification.idempotency_key,
-            "recipient": notification.user.name,
-            "step": notification.step or None,
-            "round_number": notification.round or None,
+            "idempotency_key": first.idempotency_key,
+            "recipient": first.user.name,
+            "step": first.step or None,
+            "round_number": first.round or None,
             "runbook": runbook_for(session, incident),
         }
+        if send.bundled:
+            refs = sorted({item.incident.ref for item in [send.first, *send.bundled]})
+            facts["kind"] = "bundle"
+            facts["idempotency_key"] = f"{first.idempotency_key}:bundle"
+            facts["extra"] = {"count": len(send.bundled) + 1, "refs": refs}
         try:
             message = self.renderer.render(**facts)
         except TemplateProblem:
             # A broken custom template must not cost a page: the packaged wording still goes.
-            log.exception("custom template failed for %s; using the default", notification.kind)
+            log.exception("custom template failed for %s; using the default", facts["kind"])
             message = self._default_renderer.render(**facts)
+        assert first.lease_until is not None
         return Job(
-            notification_id=notification.id,
-            lease_until=notification.lease_until,
+            notification_id=first.id,
+            lease_until=first.lease_until,
             message=message,
             destination=Destination(type=method.type, address=method.address, secret=method.secret),
             contact_method_id=method.id,
+            bundled=tuple(item.notification.id for item in send.bundled),
         )
 
     def _send_and_record(self, job: Job) -> None:
@@ -242,6 +265,27 @@ class Deliverer:
             return
         if notification.lease_until != job.lease_until:
             return  # our lease ran out and another sender owns it now
+        wait = backoff(notification.attempts + 1)
+        if result.retry_after is not None:
+            wait = min(max(timedelta(seconds=result.retry_after), wait), MAX_RETRY_AFTER)
+        riders = [session.get(Notification, i) for i in job.bundled]
+        for row in [notification, *riders]:
+            if row is not None and row.status == SENDING:
+                self._record_one(
+                    session, row, job, result, now, wait, bundled=row is not notification
+                )
+
+    def _record_one(
+        self,
+        session: Session,
+        notification: Notification,
+        job: Job,
+        result: SendResult,
+        now: datetime,
+        wait: timedelta,
+        *,
+        bundled: bool,
+    ) -> None:
         incident = session.get(Incident, notification.incident_id)
         assert incident is not None
         change = Change(actor=SYSTEM, clock=FixedClock(now))
@@ -255,8 +299,11 @@ class Deliverer:
             "contact_method_id": job.contact_method_id,
             "attempts": notification.attempts,
         }
+        if bundled:
+            facts["bundled_into"] = job.notification_id
         if result.ok:
-            notification.status = SENT
+            # A bundle is one message: its riders are "bundled", so throttling counts it once.
+            notification.status = BUNDLED if bundled else SENT
             notification.sent_at = now
             notification.last_error = None
             timeline.append(
@@ -265,9 +312,6 @@ class Deliverer:
             return
         notification.last_error = result.detail[:2000]
         if result.retryable and notification.attempts < self.settings.max_attempts:
-            wait = backoff(notification.attempts)
-            if result.retry_after is not None:
-                wait = min(max(timedelta(seconds=result.retry_after), wait), MAX_RETRY_AFTER)
             notification.status = RETRY
             notification.due_at = now + wait
             return

@@ -18,7 +18,9 @@ class NotificationOut(BaseModel):
     step: int
     round: int
     idempotency_key: str
-    status: str = Field(description="pending, sending, retry, sent, failed or skipped")
+    status: str = Field(
+        description="pending, sending, retry, sent, bundled (inside a bundle), failed or skipped"
+    )
     channel: str | None = Field(description="the contact method type tried last")
     contact_method_id: int | None
     attempts: int = Field(description="attempts on the current contact method")
