@@ -7,8 +7,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from tests.configcode.conftest import EXAMPLE, ApplyText, snapshot
-from warroom.configcode.document import DocumentInvalid
 from warroom.configcode.export import export
+from warroom.configcode.yamlreader import DocumentInvalid
 from warroom.users.contacts import list_contact_methods
 from warroom.users.models import AuditEntry
 from warroom.users.service import get_user

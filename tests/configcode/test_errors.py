@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.configcode.conftest import EXAMPLE, ApplyText, snapshot
-from warroom.configcode.document import DocumentInvalid, read_document
+from warroom.configcode.document import read_document
+from warroom.configcode.yamlreader import DocumentInvalid
 
 NEW_USER = "  - {handle: dave, name: Dave, email: dave@example.com}\n"
 

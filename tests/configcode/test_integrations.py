@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from tests.configcode.conftest import ApplyText, snapshot
 from warroom.alerts import integrations
 from warroom.clock import FakeClock
-from warroom.configcode.document import DocumentInvalid
 from warroom.configcode.export import export
+from warroom.configcode.yamlreader import DocumentInvalid
 from warroom.services.service import get_service
 
 DOCUMENT = """\

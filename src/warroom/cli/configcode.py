@@ -12,8 +12,8 @@ from rich.text import Text
 from warroom.cli.render import console
 from warroom.cli.state import state_of
 from warroom.configcode.apply import apply
-from warroom.configcode.document import DocumentInvalid
 from warroom.configcode.export import export
+from warroom.configcode.yamlreader import DocumentInvalid
 from warroom.errors import ConfigError
 
 
