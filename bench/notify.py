@@ -550,6 +550,8 @@ def bench_warroom(
         "WARROOM_LOG_LEVEL": "warning",
         "WARROOM_INGEST_RATE_LIMIT_PER_MINUTE": "0",
         "WARROOM_EGRESS_ALLOW": "127.0.0.1",
+        # Every probe is its own page to one person: bundling would hide the per-page latency.
+        "WARROOM_DELIVERY_RATE_PER_MINUTE": "0",
     }
     probe_key, load_key = f"probe{secrets.token_hex(12)}", f"load{secrets.token_hex(12)}"
     config = workdir / f"{label.replace(' ', '-')}.yaml"
