@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, make_url, text
+from harness import throwaway_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 BODY = '{"title": "bench incident", "severity": "P3"}'
@@ -161,19 +161,8 @@ def throwaway_database(server_url: str, workdir: Path) -> Iterator[str]:
     if not server_url:
         yield f"sqlite:///{workdir}/warroom.db"
         return
-    admin = create_engine(
-        make_url(server_url.replace("postgresql://", "postgresql+psycopg://", 1)),
-        isolation_level="AUTOCOMMIT",
-    )
-    name = f"warroom_bench_{os.getpid()}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgres(server_url, "declare") as url:
+        yield url
 
 
 def bench_warroom(database_url: str, args: argparse.Namespace, workdir: Path) -> str:

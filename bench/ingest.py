@@ -29,17 +29,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, make_url, text
+from harness import BIN, cli, free_port, start, stop, throwaway_postgres
+from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 NAMES = ("HighLatency", "ErrorRate", "DiskFull", "MemoryPressure", "TargetDown")
 GENERATOR_URL = "http://prometheus.example:9090/graph?g0.expr=up"
@@ -190,44 +188,6 @@ end
 """
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start(
-    argv: list[str], env: dict[str, str], ready_url: str, log: Path
-) -> subprocess.Popen[bytes]:
-    """Start a server and wait until ``ready_url`` answers at all."""
-    with log.open("ab") as sink:
-        process = subprocess.Popen(argv, env=env, stdout=sink, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            httpx.get(ready_url, timeout=1)
-            return process
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit(f"{' '.join(argv)} did not start:\n{log.read_text()[-3000:]}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Terminate a server this script started and wait for it."""
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def memory(pid: int) -> tuple[float, float]:
     """(VmRSS, VmHWM) of a process in MiB."""
     status = Path(f"/proc/{pid}/status").read_text()
@@ -359,34 +319,6 @@ def row(result: Result) -> str:
         f"{result.rate:>9.0f} {result.alerts_rate:>10.0f} {result.p50_ms:>8.1f} "
         f"{result.p99_ms:>8.1f}  {errors}"
     )
-
-
-@contextmanager
-def throwaway_postgres(server_url: str, purpose: str) -> Iterator[str]:
-    """A new database on the PostgreSQL server, dropped afterwards (never the server's own)."""
-    admin = create_engine(
-        make_url(server_url.replace("postgresql://", "postgresql+psycopg://", 1)),
-        isolation_level="AUTOCOMMIT",
-    )
-    name = f"warroom_bench_ingest_{purpose}_{os.getpid()}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def cli(env: dict[str, str], *argv: str) -> str:
-    """Run the warroom CLI as users do and return what it printed."""
-    done = subprocess.run(
-        [str(BIN / "warroom"), *argv], env=env, capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"warroom {' '.join(argv)} failed:\n{done.stdout}{done.stderr}")
-    return done.stdout
 
 
 def bench_warroom(database_url: str, label: str, args: argparse.Namespace, workdir: Path) -> Target:
@@ -669,9 +601,9 @@ def main() -> None:
             url = f"sqlite:///{workdir}/warroom.db"
             targets.append(bench_warroom(url, "warroom sqlite", args, workdir))
         if "postgresql" in backends:
-            with throwaway_postgres(args.database_url, "warroom") as url:
+            with throwaway_postgres(args.database_url, "ingest") as url:
                 targets.append(bench_warroom(url, "warroom postgresql", args, workdir))
-            with throwaway_postgres(args.database_url, "baseline") as url:
+            with throwaway_postgres(args.database_url, "ingest_baseline") as url:
                 targets.append(bench_baseline(url, args, workdir))
     summary(targets)
     if any(t.lost for t in targets):

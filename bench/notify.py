@@ -31,26 +31,23 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, func, make_url, select, text
+from harness import BIN, cli, free_port, start, stop, throwaway_postgres
+from sqlalchemy import create_engine, func, select
 
 from warroom.escalation.models import IncidentEscalation
 from warroom.incidents.models import Incident
 from warroom.notifications.models import Notification
 
-BIN = Path(sys.executable).parent
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 TARGET_MS = 100.0
 LOAD_NAMES = ("HighLatency", "ErrorRate", "DiskFull", "MemoryPressure", "TargetDown")
@@ -273,72 +270,6 @@ class Receiver:
     def __exit__(self, *_: object) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start(
-    argv: list[str], env: dict[str, str], ready_url: str, log: Path
-) -> subprocess.Popen[bytes]:
-    """Start a server and wait until ``ready_url`` answers at all."""
-    with log.open("ab") as sink:
-        process = subprocess.Popen(argv, env=env, stdout=sink, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            httpx.get(ready_url, timeout=1)
-            return process
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit(f"{' '.join(argv)} did not start:\n{log.read_text()[-3000:]}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Terminate a server this script started and wait for it."""
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def cli(env: dict[str, str], *argv: str) -> str:
-    """Run the warroom CLI as users do and return what it printed."""
-    done = subprocess.run(
-        [str(BIN / "warroom"), *argv], env=env, capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"warroom {' '.join(argv)} failed:\n{done.stdout}{done.stderr}")
-    return done.stdout
-
-
-@contextmanager
-def throwaway_postgres(server_url: str) -> Iterator[str]:
-    """A new database on the PostgreSQL server, dropped afterwards (never the server's own)."""
-    admin = create_engine(
-        make_url(server_url.replace("postgresql://", "postgresql+psycopg://", 1)),
-        isolation_level="AUTOCOMMIT",
-    )
-    name = f"warroom_bench_notify_{os.getpid()}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def iso_now() -> str:
@@ -702,7 +633,7 @@ def main() -> None:
             url = f"sqlite:///{workdir}/warroom.db"
             runs += bench_warroom(url, "warroom sqlite", args, receiver, workdir)
         if "postgresql" in backends:
-            with throwaway_postgres(args.database_url) as url:
+            with throwaway_postgres(args.database_url, "notify") as url:
                 runs += bench_warroom(url, "warroom postgresql", args, receiver, workdir)
         if binary:
             runs += bench_alertmanager(binary, args, receiver, workdir)

@@ -185,6 +185,8 @@ def _probe_contact(ctx: typer.Context, handle: str, method_id: int, as_json: boo
         raise typer.Exit(1)
 
 
+# Also reachable as ``warroom user test-contact``, the name the contact-method docs use.
+@user_app.command("test-contact")
 @contact_app.command("test")
 def probe_contact(
     ctx: typer.Context,
@@ -193,17 +195,6 @@ def probe_contact(
     as_json: JsonFlag = False,
 ) -> None:
     """Send a test message to one contact method now; exit 1 if it failed."""
-    _probe_contact(ctx, handle, method_id, as_json)
-
-
-@user_app.command("test-contact")
-def probe_contact_alias(
-    ctx: typer.Context,
-    handle: Annotated[str, typer.Argument(help="the user's handle")],
-    method_id: Annotated[int, typer.Argument(help="contact method id")],
-    as_json: JsonFlag = False,
-) -> None:
-    """Send a test message to one contact method now (same as ``user contact test``)."""
     _probe_contact(ctx, handle, method_id, as_json)
 
 

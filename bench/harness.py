@@ -1,0 +1,81 @@
+"""What benchmarks share: free ports, servers started as users start them, throwaway databases."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, make_url, text
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(
+    argv: list[str], env: dict[str, str], ready_url: str, log: Path
+) -> subprocess.Popen[bytes]:
+    """Start a server and wait until ``ready_url`` answers at all."""
+    with log.open("ab") as sink:
+        process = subprocess.Popen(argv, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            httpx.get(ready_url, timeout=1)
+            return process
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"{' '.join(argv)} did not start:\n{log.read_text()[-3000:]}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate a server this script started and wait for it."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def cli(env: dict[str, str], *argv: str) -> str:
+    """Run the warroom CLI as users do and return what it printed."""
+    done = subprocess.run(
+        [str(BIN / "warroom"), *argv], env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"warroom {' '.join(argv)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+@contextmanager
+def throwaway_postgres(server_url: str, purpose: str) -> Iterator[str]:
+    """A new database on the PostgreSQL server, dropped afterwards (never the server's own)."""
+    admin = create_engine(
+        make_url(server_url.replace("postgresql://", "postgresql+psycopg://", 1)),
+        isolation_level="AUTOCOMMIT",
+    )
+    name = f"warroom_bench_{purpose}_{os.getpid()}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
