@@ -19,7 +19,7 @@ from warroom.incidents import service as incidents
 from warroom.incidents import timeline
 from warroom.incidents.lifecycle import OPEN_STATUSES, Status
 from warroom.incidents.models import Incident, TimelineEntry
-from warroom.pipeline import group, suppress
+from warroom.pipeline import bulk, group, suppress
 from warroom.pipeline.event import DEFAULT_SEVERITY, AlertStatus, Event, one_line
 from warroom.runbooks import suggest
 from warroom.severity import SeverityScheme
@@ -195,13 +195,18 @@ def apply(
 def _write_new_rows(batch: _Batch) -> None:
     """Insert the batch's new alerts, delivery ids and alert timeline entries, each in one go."""
     session = batch.session
-    if batch.new_alerts:
-        statement = insert(Alert).returning(Alert.id, sort_by_parameter_order=True)
-        ids = session.scalars(statement, [a.row() for a in batch.new_alerts]).all()
+    if batch.new_alerts and session.get_bind().dialect.name == "postgresql":
+        # Ids first, so one unnest() INSERT needs no RETURNING to match rows back.
+        ids = bulk.allocate_ids(session, Alert, len(batch.new_alerts))
         for alert, alert_id in zip(batch.new_alerts, ids, strict=True):
             alert.id = alert_id
-    if batch.deliveries:
-        session.execute(insert(AlertDelivery), batch.deliveries)
+        bulk.insert_rows(session, Alert, [{"id": a.id, **a.row()} for a in batch.new_alerts])
+    elif batch.new_alerts:
+        statement = insert(Alert).returning(Alert.id, sort_by_parameter_order=True)
+        returned = session.scalars(statement, [a.row() for a in batch.new_alerts]).all()
+        for alert, alert_id in zip(batch.new_alerts, returned, strict=True):
+            alert.id = alert_id
+    bulk.insert_rows(session, AlertDelivery, batch.deliveries)
     entries = [
         {
             "incident_id": incident.id,
@@ -212,8 +217,7 @@ def _write_new_rows(batch: _Batch) -> None:
         }
         for incident, change, kind, alert, data in batch.pending_entries
     ]
-    if entries:
-        session.execute(insert(TimelineEntry), entries)
+    bulk.insert_rows(session, TimelineEntry, entries)
 
 
 def _apply_event(
