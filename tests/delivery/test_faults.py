@@ -10,6 +10,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.channels.conftest import Receiver, Reply
 from tests.escalation.conftest import INCIDENTS, make_policy
 from tests.escalation.test_real_time import wait_for
@@ -112,3 +114,31 @@ def test_an_engine_killed_mid_send_loses_nothing_and_the_resend_has_the_same_id(
     # (The real engine runs on the real clock, a year after the test's: SLA notices go too.)
     pages = [r for r in receiver.requests if ":page:" in r.headers["webhook-id"]]
     assert [r.headers["webhook-id"] for r in pages] == [f"{ref}:page:1:1:alice"] * 2
+
+
+def test_another_process_is_woken_by_notify_not_its_next_cycle(
+    client, admin, paged, add_method, database_url, engine, receiver
+):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("waking another process uses PostgreSQL's LISTEN/NOTIFY")
+    add_method("alice", "webhook", f"{receiver.url}/page")
+    env = {
+        **os.environ,
+        "WARROOM_DATABASE_URL": database_url,
+        "WARROOM_EGRESS_ALLOW": "127.0.0.1",
+        "WARROOM_LOG_LEVEL": "warning",
+    }
+    command = [sys.executable, "-m", "warroom", "engine", "--interval", "60"]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        time.sleep(3)  # its first cycle has run; the next is a minute away unless it is woken
+        ref = paged()
+        started = time.monotonic()
+        wait_for(lambda: any(":page:" in r.headers["webhook-id"] for r in receiver.requests), 10)
+        assert time.monotonic() - started < 10
+        assert notifications(client, admin, ref)[0]["status"] == "sent"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(10)
