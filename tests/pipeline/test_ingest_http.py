@@ -255,3 +255,31 @@ def test_storage_down_is_a_503_senders_retry(tmp_path, clock: FakeClock) -> None
             json={"routing_key": "p" * 32, "event_action": "resolve", "dedup_key": "x"},
         )
         assert pd.status_code == 503
+
+
+def test_a_pagerduty_change_event_lands_on_the_services_open_incidents(
+    client: TestClient, session: Session, clock: FakeClock, admin: dict[str, str]
+) -> None:
+    add_route(session, clock, name="p" * 32, source="pagerduty")
+    trigger = {
+        "routing_key": "p" * 32,
+        "event_action": "trigger",
+        "payload": {"summary": "Checkout 5xx", "source": "web-1", "severity": "critical"},
+    }
+    client.post("/v2/enqueue", json=trigger)
+    ref = session.scalars(select(Incident.ref)).one()
+    deploy = {
+        "routing_key": "p" * 32,
+        "payload": {"summary": "Deployed checkout v42", "source": "ci"},
+        "links": [{"href": "https://ci.example.com/builds/42", "text": "build"}],
+    }
+    answer = client.post("/v2/change/enqueue", json=deploy)
+    assert answer.status_code == 202
+    entries = client.get(f"/api/v1/incidents/{ref}/timeline", headers=admin).json()["items"]
+    (noted,) = [e for e in entries if e["kind"] == "change_event"]
+    assert noted["data"]["summary"] == "Deployed checkout v42"
+    assert noted["actor"] == f"integration:{'p' * 32}"
+    assert _count(session, Alert) == 1  # context, never an alert
+    bad = client.post("/v2/change/enqueue", json={"routing_key": "p" * 32, "payload": {}})
+    assert bad.status_code == 400
+    assert bad.json()["status"] == "invalid event"

@@ -15,7 +15,7 @@ from warroom.escalation.schemas import escalation_view
 from warroom.incidents import service, timeline
 from warroom.incidents.lifecycle import Status
 from warroom.incidents.schemas import IncidentOut, incident_view, timeline_view
-from warroom.pipeline import apply
+from warroom.pipeline import followups
 from warroom.runbooks import suggest
 
 app = typer.Typer(help="Declare, list, show and drive incidents.", no_args_is_help=True)
@@ -203,7 +203,7 @@ def _move(ctx: typer.Context, ref: str, status: str, note: str | None, as_json: 
             status=status,
             note=note,
         )
-        apply.resolve_with_incident(session, change=change, incident=incident)
+        followups.resolve_with_incident(session, change=change, incident=incident)
         view = incident_view(incident, state.settings.severity_scheme)
     if as_json:
         print_json(view)

@@ -465,22 +465,3 @@ def _open_alert_counts(session: Session, incident_ids: Iterable[int]) -> dict[in
         .group_by(Alert.incident_id)
     )
     return {row[0]: row[1] for row in session.execute(query) if row[0] is not None}
-
-
-def resolve_with_incident(session: Session, *, change: Change, incident: Incident) -> int:
-    """Resolve the incident's open alerts when a person resolves it, as PagerDuty does."""
-    if incident.status != Status.resolved.value:
-        return 0
-    query = select(Alert).where(Alert.incident_id == incident.id, Alert.status != "resolved")
-    alerts = list(session.scalars(query))
-    now = change.now()
-    for alert in alerts:
-        alert.status = AlertStatus.resolved.value
-        alert.ended_at = now
-        alert.updated_at = now
-    if alerts:
-        data = {"alert_ids": [a.id for a in alerts], "reason": "the incident was resolved"}
-        timeline.append(
-            session, change=change, incident=incident, kind="alerts_resolved", data=data
-        )
-    return len(alerts)

@@ -22,7 +22,7 @@ from warroom.incidents.schemas import (
     incident_view,
     timeline_view,
 )
-from warroom.pipeline import apply
+from warroom.pipeline import followups
 from warroom.runbooks import suggest
 from warroom.web.deps import (
     Responder,
@@ -141,7 +141,7 @@ def change_status(
     service.change_status(
         session, change=change, scheme=scheme, incident=incident, status=body.status, note=body.note
     )
-    apply.resolve_with_incident(session, change=change, incident=incident)
+    followups.resolve_with_incident(session, change=change, incident=incident)
     session.commit()
     return incident_view(incident, scheme)
 

@@ -17,6 +17,8 @@ from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
 from warroom.alerts.subscriptions import record_subscription
+from warroom.db import transaction
+from warroom.pipeline import followups
 from warroom.pipeline.apply import Outcome, Submission
 from warroom.pipeline.event import Event, SourceError, VerificationFailed
 from warroom.pipeline.ingest import IngestWriter
@@ -223,16 +225,24 @@ async def pagerduty_enqueue(request: Request) -> Response:
 
 @router.post("/v2/change/enqueue", status_code=202)
 async def pagerduty_change(request: Request) -> Response:
-    """PagerDuty change events: accepted as context, never an alert."""
+    """PagerDuty change events: context on the service's open incidents, never an alert."""
 
     async def handle() -> Response:
         routing_key, change = pagerduty.parse_change(await request.body())
         integration = await _routing_integration(request, routing_key)
-        log.info("change event for %s: %s", integration.name, change.get("summary"))
+        _check_rate(request, integration, 1)
+        await asyncio.to_thread(_record_change, request, integration, change)
         return JSONResponse({"status": "success", "message": "Change event processed"}, 202)
 
     result: Response = await _guarded(handle, _pagerduty_error)
     return result
+
+
+def _record_change(request: Request, integration: KnownIntegration, change: dict[str, Any]) -> None:
+    with transaction(request.app.state.sessions) as session:
+        followups.record_change_event(
+            session, route=integration.route, change_event=change, now=request.app.state.clock.now()
+        )
 
 
 async def _routing_integration(request: Request, routing_key: str) -> KnownIntegration:
