@@ -38,7 +38,7 @@ PD_KEY = "0123456789abcdef0123456789abcdef"
 def test_applying_twice_is_idempotent(
     apply_text: ApplyText, session: Session, engine: Engine, clock: FakeClock
 ):
-    assert apply_text(DOCUMENT).lines() == [
+    assert apply_text(DOCUMENT).lines()[:7] == [
         "+ create service checkout",
         "+ create service search",
         "+ create integration prom",
@@ -135,3 +135,15 @@ def test_service_grouping_through_the_api(client: TestClient, admin: dict[str, s
     assert bad.json()["errors"][0]["field"] == "grouping.window_seconds"
     audit = client.get("/api/v1/audit", params={"action": "service.replace"}, headers=admin)
     assert audit.json()["items"][0]["data"]["grouping"]["mode"] == "time"
+
+
+def test_keys_generated_by_apply_are_shown_once(apply_text: ApplyText, session: Session):
+    dry = apply_text(DOCUMENT, dry_run=True)
+    assert dry.generated_keys == {}
+    plan = apply_text(DOCUMENT)
+    assert sorted(plan.generated_keys) == ["graf", "prom", "vendor"]  # pd's key was given
+    line = next(x for x in plan.lines() if x.startswith("key of integration prom"))
+    key = line.rsplit(" ", 1)[1]
+    session.expire_all()
+    assert integrations.find_by_key(session, key).name == "prom"  # type: ignore[union-attr]
+    assert apply_text(DOCUMENT).generated_keys == {}  # nothing new: nothing shown again

@@ -65,6 +65,8 @@ class Plan:
 
     dry_run: bool
     items: list[PlanItem] = field(default_factory=list)
+    # Keys generated for integrations the document created without one: shown this once.
+    generated_keys: dict[str, str] = field(default_factory=dict)
 
     def count(self, action: Action) -> int:
         """How many objects get ``action``."""
@@ -80,6 +82,10 @@ class Plan:
                 fields = [f"{f}=***" if f in _MASKED else f for f in item.fields]
                 shown.append(f"~ update {item.kind} {item.name}: {', '.join(fields)}")
         shown.append(f"= {self.count('unchanged')} unchanged")
+        shown.extend(
+            f"key of integration {name} (shown once): {key}"
+            for name, key in self.generated_keys.items()
+        )
         return shown
 
 
@@ -341,7 +347,7 @@ class _Applier:
         """Create or update an integration; its key changes only when the document gives one."""
 
         def create() -> Integration:
-            created, _ = integrations.create_integration(
+            created, key = integrations.create_integration(
                 self.session,
                 change=self.change,
                 name=entry.name,
@@ -351,6 +357,8 @@ class _Applier:
                 secret=entry.secret,
                 options=entry.options,
             )
+            if entry.key is None and not self.plan.dry_run:
+                self.plan.generated_keys[created.name] = key
             if not entry.enabled:
                 replace(created)
             return created

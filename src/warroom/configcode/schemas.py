@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from warroom.configcode.apply import Plan
 
@@ -24,6 +24,10 @@ class PlanOut(BaseModel):
     updated: int
     unchanged: int
     items: list[PlanItemOut]
+    generated_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="integration name -> key, for integrations created without a key (shown once)",
+    )
 
 
 def plan_view(plan: Plan) -> PlanOut:
@@ -37,4 +41,5 @@ def plan_view(plan: Plan) -> PlanOut:
             PlanItemOut(action=i.action, kind=i.kind, name=i.name, fields=i.fields)
             for i in plan.items
         ],
+        generated_keys=dict(plan.generated_keys),
     )
