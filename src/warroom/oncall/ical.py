@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from icalendar import Calendar, Event
-
 from warroom import __version__
 from warroom.oncall.service import Shift
 
@@ -19,6 +17,9 @@ def shift_uid(schedule: str, shift: Shift) -> str:
 
 def feed(name: str, shifts: Sequence[tuple[str, Shift]], *, generated_at: datetime) -> bytes:
     """A calendar called ``name`` with one event per ``(schedule, shift)``."""
+    # Imported here: only feed requests need it, and the API process stays smaller.
+    from icalendar import Calendar, Event
+
     calendar = Calendar()
     calendar.add("prodid", f"-//warroom//on-call {__version__}//EN")
     calendar.add("version", "2.0")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import ftfy
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
@@ -101,6 +100,8 @@ def decode(raw: bytes) -> str:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("cp1252", errors="replace")
+    import ftfy  # only runbook imports need it; the API process stays smaller without
+
     return ftfy.fix_text(text, normalization="NFC").replace("\r\n", "\n").replace("\r", "\n")
 
 

@@ -8,7 +8,6 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
-from warroom.channels.apprise import reachable_targets
 from warroom.channels.egress_types import EgressRefused
 from warroom.errors import ValidationFailed
 from warroom.notifications.egress import EgressGuard
@@ -134,6 +133,9 @@ def check_reachable(guard: EgressGuard | None, kind: str, address: str) -> None:
         if kind == "webhook" or (kind == "slack" and "://" in address):
             guard.check(address)
         elif kind == "apprise":
+            # Imported here: Apprise and its plugins are big, and only these addresses need them.
+            from warroom.channels.apprise import reachable_targets
+
             targets = reachable_targets(address)
             if targets is None:
                 raise ValidationFailed.for_field(

@@ -8,7 +8,6 @@ from warroom.actor import Actor, Role
 from warroom.clock import Clock
 from warroom.config import Settings
 from warroom.errors import Forbidden
-from warroom.notifications.probe import send_test
 from warroom.users import contacts, service
 from warroom.users.models import User
 from warroom.users.schemas import (
@@ -127,6 +126,9 @@ def send_test_notification(
     method = contacts.get_contact_method(user, method_id)
     settings: Settings = request.app.state.settings
     clock: Clock = request.app.state.clock
+    # Imported here: the channels (Slack, Apprise, SMTP) are the engine's; only this needs them.
+    from warroom.notifications.probe import send_test
+
     result = send_test(method, settings, clock.now())
     return ContactTestOut(
         ok=result.ok, retryable=result.retryable, detail=result.detail, channel=method.type
