@@ -157,10 +157,6 @@ def _seen_deliveries(session: Session, submissions: Sequence[Submission]) -> set
     return seen
 
 
-def _rank(severity: str) -> int:
-    return int(severity[1:]) if severity[1:].isdigit() else 9
-
-
 def apply(
     session: Session,
     *,
@@ -333,7 +329,7 @@ def _incident_for(
     if incident is None or incident.status not in _OPEN:
         incident = _declare(batch, route, alert, change, settings, key)
     else:
-        _join(batch, incident, alert, change)
+        _join(batch, incident, alert, change, settings.scheme)
     if key is not None:
         batch.incidents_by_key[key] = incident
     incident.last_alert_at = batch.now
@@ -370,10 +366,13 @@ def _declare(
     return incident
 
 
-def _join(batch: _Batch, incident: Incident, alert: NewAlert, change: Change) -> None:
-    if _rank(alert.severity) < _rank(incident.severity):
-        data = {"from": incident.severity, "to": alert.severity, "reason": "a worse alert joined"}
-        incident.severity = alert.severity
+def _join(
+    batch: _Batch, incident: Incident, alert: NewAlert, change: Change, scheme: SeverityScheme
+) -> None:
+    worse = scheme.resolve(alert.severity)
+    if scheme.rank(worse.id) < scheme.rank(scheme.resolve(incident.severity).id):
+        data = {"from": incident.severity, "to": worse.id, "reason": "a worse alert joined"}
+        incident.severity = worse.id
         timeline.append(
             batch.session, change=change, incident=incident, kind="severity_changed", data=data
         )

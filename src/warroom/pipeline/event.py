@@ -11,7 +11,6 @@ from typing import Any
 
 TITLE_LIMIT = 1024
 DEDUP_KEY_LIMIT = 512
-SEVERITIES = ("P1", "P2", "P3", "P4")
 DEFAULT_SEVERITY = "P3"
 
 

@@ -141,10 +141,6 @@ async def _guarded(handle: Callable[[], Any], on_error: Callable[[int, str], Res
         return response
 
 
-def _problem(status: int, detail: str) -> Response:
-    return problems.problem(status, detail)
-
-
 @router.post("/ingest/{source}", include_in_schema=True)
 @router.post("/ingest/{source}/{key}", include_in_schema=True)
 async def ingest_webhook(request: Request, source: str, key: str | None = None) -> Response:
@@ -175,7 +171,7 @@ async def ingest_webhook(request: Request, source: str, key: str | None = None) 
         outcome = await _store(request, integration, events)
         return JSONResponse(_summary(events, outcome))
 
-    result: Response = await _guarded(handle, _problem)
+    result: Response = await _guarded(handle, problems.problem)
     return result
 
 
@@ -270,7 +266,7 @@ async def opsgenie_create(request: Request) -> Response:
         took = round(time.monotonic() - started, 3)
         return JSONResponse(opsgenie.accepted_body(uuid.uuid4().hex, took), status_code=202)
 
-    result: Response = await _guarded(handle, _problem)
+    result: Response = await _guarded(handle, problems.problem)
     return result
 
 
@@ -289,7 +285,7 @@ async def opsgenie_action(request: Request, identifier: str, action: str) -> Res
         took = round(time.monotonic() - started, 3)
         return JSONResponse(opsgenie.accepted_body(uuid.uuid4().hex, took), status_code=202)
 
-    result: Response = await _guarded(handle, _problem)
+    result: Response = await _guarded(handle, problems.problem)
     return result
 
 
