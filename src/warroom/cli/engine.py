@@ -14,6 +14,7 @@ from warroom.cli.state import state_of
 from warroom.clock import Clock
 from warroom.config import Settings
 from warroom.db import make_session_factory
+from warroom.engine.broadcast import BroadcastModule
 from warroom.engine.delivery import DeliveryModule
 from warroom.engine.escalation import EscalationModule
 from warroom.engine.loop import Engine, Module
@@ -23,6 +24,7 @@ from warroom.engine.sla import SlaModule
 from warroom.engine.stakeholders import StakeholdersModule
 from warroom.engine.wake import Listener
 from warroom.migrate import ensure_current
+from warroom.notifications.broadcast import Broadcaster
 from warroom.notifications.delivery import Deliverer, DeliverySettings, delivery_parts
 from warroom.pipeline.apply import PipelineSettings
 
@@ -64,6 +66,16 @@ def build_engine(
         MonitoringModule(),
         PollingModule(PipelineSettings(scheme=scheme, quiet_period=settings.resolve_quiet_period)),
         DeliveryModule(deliverer, wait=wait_for_sends),
+        BroadcastModule(
+            Broadcaster(
+                sessions,
+                clock,
+                registry,
+                max_attempts=settings.delivery_max_attempts,
+                timeout=settings.delivery_timeout,
+            ),
+            wait=wait_for_sends,
+        ),
     ]
     loop = Engine(sessions, clock, modules, interval or settings.engine_interval, wake)
     deliverer.wake = loop.wake

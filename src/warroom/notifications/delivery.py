@@ -211,6 +211,7 @@ class Deliverer:
             "step": first.step or None,
             "round_number": first.round or None,
             "runbook": runbook_for(session, incident),
+            "extra": first.data or {},
         }
         if send.bundled:
             refs = sorted({item.incident.ref for item in [send.first, *send.bundled]})

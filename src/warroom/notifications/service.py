@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -107,6 +108,7 @@ def enqueue(
     kind: str,
     key: str,
     now: datetime,
+    data: dict[str, Any] | None = None,
 ) -> None:
     """Add a pending message of ``kind`` per user, keyed ``{ref}:{kind}:{key}:{handle}``."""
     session.add_all(
@@ -121,6 +123,7 @@ def enqueue(
             status=PENDING,
             created_at=now,
             due_at=now,
+            data=data,
         )
         for user in users
     )
