@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(
         default="https://slack.com/api/", description="Slack Web API base URL"
     )
+    slack_signing_secret: str = Field(
+        default="", description="Slack app signing secret; turns on the message buttons"
+    )
     egress_allow: str = Field(
         default="",
         description="comma-separated addresses or CIDRs outgoing messages may reach although "

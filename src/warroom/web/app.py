@@ -21,7 +21,7 @@ from warroom.pipeline.apply import PipelineSettings
 from warroom.pipeline.ingest import IngestWriter
 from warroom.pipeline.route import IntegrationDirectory, RateLimiter
 from warroom.sources.sns import certificates_from
-from warroom.web import problems
+from warroom.web import problems, slack
 from warroom.web.api import (
     alerts,
     audit,
@@ -165,6 +165,7 @@ def create_app(
         audit,
         config,
         alerts,
+        slack,
         ingest,
     ):
         app.include_router(module.router)
