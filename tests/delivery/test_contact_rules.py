@@ -151,8 +151,13 @@ def test_a_delayed_method_is_skipped_once_acknowledged(
     assert acked.status_code == 200, acked.json()
     clock.advance(timedelta(minutes=6))
     sender.tick()
-    assert [r.path for r in receiver.requests] == ["/now"]
-    assert [n["status"] for n in notifications(client, admin, ref)] == ["sent", "skipped"]
+    # The acknowledgement notice goes to alice's immediate method only, like any message.
+    assert [r.path for r in receiver.requests] == ["/now", "/now"]
+    assert [(n["kind"], n["status"]) for n in notifications(client, admin, ref)] == [
+        ("page", "sent"),
+        ("page", "skipped"),
+        ("acknowledged", "sent"),
+    ]
     (skipped,) = [e for e in _timeline(client, admin, ref) if e["kind"] == "notification_skipped"]
     assert skipped["data"]["reason"] == "the incident is acknowledged"
     assert skipped["data"]["contact_method_id"] == later

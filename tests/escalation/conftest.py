@@ -39,6 +39,7 @@ class Outbox:
             rows = connection.execute(
                 select(Notification.idempotency_key, User.handle, Notification.step)
                 .join(User, User.id == Notification.user_id)
+                .where(Notification.kind == "page")
                 .order_by(Notification.id)
             ).all()
         pages = []

@@ -62,6 +62,8 @@ def test_primary_then_secondary_until_acknowledged(client, admin, primary, ticke
     assert [(n["user"], n["step"], n["status"], n["kind"]) for n in notifications["items"]] == [
         ("alice", 1, "pending", "page"),
         ("carol", 2, "pending", "page"),
+        ("alice", 0, "pending", "acknowledged"),
+        ("carol", 0, "pending", "acknowledged"),
     ]
     assert notifications["items"][1]["idempotency_key"] == f"{ref}:page:1:2:carol"
     assert notifications["items"][1]["due_at"] == "2025-11-01T09:15:00Z"

@@ -49,6 +49,8 @@ def test_acknowledged_at_14_minutes_no_ack_breach_but_resolve_breach_at_4_hours(
     messages.expect("page", "bob")
     clock.advance(minutes=4)
     status(client, admin, ref, "acknowledged")
+    full_engine.tick()
+    messages.expect("acknowledged", "alice", "bob")
     for _ in range(225):  # to 3 h 59 min
         clock.advance(minutes=1)
         full_engine.tick()

@@ -13,6 +13,7 @@ from warroom.clock import FixedClock
 from warroom.incidents import timeline
 from warroom.incidents.lifecycle import Status, set_milestones
 from warroom.incidents.models import Incident
+from warroom.incidents.service import tell_paged
 
 
 class MonitoringModule:
@@ -49,4 +50,5 @@ class MonitoringModule:
             timeline.append(
                 session, change=change, incident=incident, kind="status_changed", data=data
             )
+            tell_paged(session, change=change, incident=incident, kind=Status.resolved.value)
         return len(due)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select
@@ -16,9 +15,7 @@ from warroom.incidents import timeline
 from warroom.incidents.lifecycle import OPEN_STATUSES
 from warroom.incidents.models import Incident
 from warroom.notifications import service as outbox
-from warroom.notifications.models import Notification
 from warroom.severity import DEFAULT_SCHEME, SeverityScheme
-from warroom.users.models import User
 
 ACK = "ack"
 RESOLVE = "resolve"
@@ -88,7 +85,7 @@ class SlaModule:
             )
         )
         fresh = [i for i in due if i.id not in done]
-        paged = _paged_users(session, [i.id for i in fresh])
+        paged = outbox.paged_users(session, [i.id for i in fresh])
         change = Change(actor=SYSTEM, clock=FixedClock(now))
         for incident in fresh:
             due_at = incident.detected_at + self._target(kind, incident.severity)
@@ -113,18 +110,3 @@ class SlaModule:
             )
         session.flush()
         return len(fresh)
-
-
-def _paged_users(session: Session, incident_ids: list[int]) -> dict[int, list[User]]:
-    """Per incident, the distinct users its escalation has paged so far, first paged first."""
-    rows = session.execute(
-        select(Notification.incident_id, User)
-        .join(User, User.id == Notification.user_id)
-        .where(Notification.incident_id.in_(incident_ids), Notification.kind == outbox.PAGE)
-        .order_by(Notification.id)
-    ).all()
-    found: defaultdict[int, list[User]] = defaultdict(list)
-    for incident_id, user in rows:
-        if user not in found[incident_id]:
-            found[incident_id].append(user)
-    return found

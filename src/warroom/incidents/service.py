@@ -17,8 +17,10 @@ from warroom.errors import Conflict, NotFound, ValidationFailed
 from warroom.incidents import timeline
 from warroom.incidents.lifecycle import OPEN_STATUSES, Status, allowed_moves, set_milestones
 from warroom.incidents.models import Incident, IncidentRefCounter, IncidentRole, TimelineEntry
+from warroom.notifications import service as outbox
 from warroom.severity import SeverityScheme
 from warroom.users import audit
+from warroom.users.models import User
 from warroom.users.service import get_user
 
 ROLE_ALIASES = {
@@ -223,7 +225,21 @@ def change_status(
     set_milestones(incident, target, now)
     timeline.append(session, change=change, incident=incident, kind=kind, data=data)
     audit.record(session, change=change, action=f"incident.{kind}", target=incident.ref, data=data)
+    if target in (Status.acknowledged, Status.resolved):
+        tell_paged(session, change=change, incident=incident, kind=target.value)
     return incident
+
+
+def tell_paged(session: Session, *, change: Change, incident: Incident, kind: str) -> None:
+    """Let those paged know the incident was acknowledged or resolved, and by whom."""
+    actor = change.actor
+    person = session.get(User, actor.user_id) if actor.user_id is not None else None
+    by = (
+        person.name if person is not None else ("warroom" if actor.kind == "system" else actor.name)
+    )
+    outbox.enqueue_status_notice(
+        session, incident=incident, kind=kind, by=by, by_user_id=actor.user_id, now=change.now()
+    )
 
 
 def _acknowledgeable_in_place(incident: Incident, current: Status) -> bool:
@@ -248,6 +264,7 @@ def _acknowledge_in_place(
     audit.record(
         session, change=change, action="incident.acknowledged", target=incident.ref, data=data
     )
+    tell_paged(session, change=change, incident=incident, kind=Status.acknowledged.value)
     return incident
 
 

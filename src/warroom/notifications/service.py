@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +20,8 @@ REMINDER_KEY = re.compile(r":after\d+m:\d+$")
 PAGE = "page"
 INFORM = "inform"
 SLA_BREACH = "sla_breach"
+ACKNOWLEDGED = "acknowledged"
+RESOLVED = "resolved"
 
 
 def page_key(
@@ -127,6 +130,40 @@ def enqueue(
         )
         for user in users
     )
+
+
+def paged_users(session: Session, incident_ids: Sequence[int]) -> dict[int, list[User]]:
+    """Per incident, the distinct users its escalation has paged so far, first paged first."""
+    rows = session.execute(
+        select(Notification.incident_id, User)
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.incident_id.in_(incident_ids), Notification.kind == PAGE)
+        .order_by(Notification.id)
+    ).all()
+    found: defaultdict[int, list[User]] = defaultdict(list)
+    for incident_id, user in rows:
+        if user not in found[incident_id]:
+            found[incident_id].append(user)
+    return found
+
+
+def enqueue_status_notice(
+    session: Session,
+    *,
+    incident: Incident,
+    kind: str,
+    by: str,
+    by_user_id: int | None,
+    now: datetime,
+) -> None:
+    """Tell everyone paged for the incident (but who did it) that it was acknowledged/resolved."""
+    session.flush()
+    users = [u for u in paged_users(session, [incident.id])[incident.id] if u.id != by_user_id]
+    if users:
+        key = f"{int(now.timestamp())}"
+        enqueue(
+            session, incident=incident, users=users, kind=kind, key=key, now=now, data={"by": by}
+        )
 
 
 def for_incident(session: Session, *, incident: Incident) -> list[Notification]:
