@@ -21,6 +21,7 @@ from warroom.cli import (
     incident,
     integrations,
     oncall,
+    report,
     runbooks,
     serve,
     services,
@@ -53,6 +54,7 @@ app.add_typer(alerts.silence_app, name="silence")
 app.add_typer(alerts.maintenance_app, name="maintenance")
 app.command("serve")(serve.serve)
 app.command("engine")(engine.engine)
+app.command("report")(report.report)
 app.command("apply")(configcode.apply_file)
 app.command("export")(configcode.export_file)
 

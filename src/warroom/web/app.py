@@ -24,6 +24,7 @@ from warroom.sources.sns import certificates_from
 from warroom.web import problems, slack
 from warroom.web.api import (
     alerts,
+    analytics,
     audit,
     config,
     escalation,
@@ -165,6 +166,7 @@ def create_app(
         audit,
         config,
         alerts,
+        analytics,
         slack,
         ingest,
     ):

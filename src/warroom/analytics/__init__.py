@@ -1,0 +1,1 @@
+"""Incident analytics: counts, time to acknowledge and resolve, SLA compliance, on-call load."""
