@@ -60,7 +60,11 @@ def evaluate(
             or (not case["expected"] and ranked)
         ):
             got = (
-                f"{ranked[0].file[:3]} {ranked[0].heading} {ranked[0].score} {ranked[0].reason}"
+                "\n         ".join(
+                    f"{'*' if is_hit(m, case['expected']) else ' '} {m.file[:3]} {m.heading} "
+                    f"{m.score} {m.reason}"
+                    for m in ranked[:3]
+                )
                 if ranked
                 else "(abstained)"
             )
@@ -118,7 +122,7 @@ def main() -> None:
         report(evaluate(matcher, cases, args.show_misses))
 
         print("\nthreshold sweep (top-1 / hit@3 on covered, abstain on none):")
-        for threshold in (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5):
+        for threshold in (0.2, 0.22, 0.24, 0.26, 0.28, 0.3, 0.32, 0.34, 0.36, 0.4):
             matcher.threshold = threshold
             t = evaluate(matcher, cases)
             c, n = t["covered"], t["none"]

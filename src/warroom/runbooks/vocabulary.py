@@ -76,7 +76,7 @@ SYNONYMS: dict[str, str] = {
     "concurrency": "concurrency lambda",
     "cpu": "cpu utilization",
     "cpuutilization": "cpu utilization",
-    "load": "load cpu traffic",
+    "load": "load cpu",
     "traffic": "traffic spike load",
     "spike": "spike traffic",
     "ddos": "ddos abuse traffic",
@@ -85,8 +85,10 @@ SYNONYMS: dict[str, str] = {
     "pod": "container pod",
     "kubernetes": "container",
     "k8s": "container",
-    "alb": "alb load balancer 5xx",
-    "elb": "load balancer",
+    "alb": "alb load balancer",
+    "elb": "alb load balancer",
+    "applicationelb": "alb load balancer",
+    "tg": "target group",
     "apigateway": "api gateway",
     "gateway": "gateway api",
     "timeout": "timeout timed",
@@ -127,8 +129,6 @@ SYNONYMS: dict[str, str] = {
     # people's words
     "login": "login sign authentication",
     "signin": "login sign authentication",
-    "checkout": "checkout order",
-    "orders": "order",
     "spins": "slow latency timeout",
     "hangs": "slow timeout",
     "broken": "error fail",
@@ -146,24 +146,26 @@ SYNONYMS: dict[str, str] = {
     "5432": "postgresql database connection",
     "3306": "mysql database connection",
     "6379": "redis cache",
-    "hikaripool": "connection pool",
-    "hikari": "connection pool",
+    "hikaripool": "connection pool database",
+    "hikari": "connection pool database",
+    "jdbc": "database connection",
+    "gw": "gateway",
     "statement": "query database",
     "queries": "query slow database",
     "locks": "lock database",
-    "cannotpullcontainererror": "deployment failure container image",
+    "cannotpullcontainererror": "ecs deployment failure container image",
     "ecr": "container image deployment",
     "jvm": "memory heap",
     "gc": "memory heap",
     "maxmemory": "memory redis",
     "crawling": "slow latency",
-    "toomanyrequestsexception": "throttling throttle rate limit",
+    "toomanyrequestsexception": "lambda throttling throttle rate limit",
     "sendgrid": "third party external",
     "stripe": "third party external",
     "twilio": "third party external",
     "vendor": "third party external",
     "provider": "third party external",
-    "statuspage": "third party external status",
+    "statuspage": "status page",
     "rps": "traffic requests",
     "requestcount": "traffic requests",
     "hpa": "scale traffic",
@@ -191,11 +193,122 @@ SYNONYMS: dict[str, str] = {
     "regression": "rollback deployment",
     "errorbudget": "error rate slo",
     "approximateageofoldestmessage": "sqs queue backlog message age",
-    "approximatenumberofmessagesvisible": "sqs queue backlog depth",
+    "approximatenumberofmessagesvisible": "sqs queue messages visible",
     "oldest": "backlog queue age",
     "late": "delay backlog",
     "delayed": "delay backlog",
     "invocations": "lambda traffic",
+    # exception classes and crash words as error trackers (Sentry, Bugsnag) and logs name them
+    "typeerror": "error exception",
+    "referenceerror": "error exception",
+    "valueerror": "error exception",
+    "keyerror": "error exception",
+    "attributeerror": "error exception",
+    "runtimeerror": "error exception",
+    "nullpointerexception": "error exception",
+    "illegalstateexception": "error exception",
+    "internalservererror": "error 500 5xx",
+    "traceback": "error exception",
+    "stacktrace": "error exception",
+    "unhandled": "error exception",
+    "uncaught": "error exception",
+    "panic": "error exception crash",
+    # traffic: launches and campaigns are where surges come from
+    "marketing": "traffic spike",
+    "newsletter": "traffic spike",
+    "campaign": "traffic spike",
+    "viral": "traffic spike",
+    "anomaly": "anomaly spike",
+    # private networking
+    "subnet": "vpc network",
+    "subnets": "vpc network",
+    "nat": "vpc network",
+    "securitygroup": "security group vpc",
+    "nacl": "network acls vpc",
+    # CloudWatch metric names and Prometheus rule words, by what they measure
+    "targetresponsetime": "latency slow response",
+    "apdex": "latency slow performance",
+    "ttfb": "latency slow",
+    "p50": "latency percentile",
+    "p75": "latency slow percentile",
+    "p999": "latency slow percentile",
+    "slowness": "slow latency",
+    "laggy": "slow latency",
+    "fault": "error",
+    "faults": "error",
+    "errored": "error fail",
+    "erroring": "error fail",
+    "unresponsive": "down unavailable",
+    "offline": "down outage unavailable",
+    "unhealthyhostcount": "unhealthy health target down",
+    "healthyhostcount": "health target",
+    "blackbox": "probe health check",
+    "synthetics": "health check",
+    "synthetic": "health check",
+    "uptime": "availability down",
+    "heartbeat": "health check",
+    "oomkill": "memory oom killed",
+    "oomkiller": "memory oom killed",
+    "137": "oom memory killed",
+    "leak": "memory leak",
+    "freeablememory": "memory",
+    "saturated": "saturation",
+    "mariadb": "database",
+    "mssql": "database",
+    "sqlserver": "database",
+    "pgbouncer": "database postgresql connection pool",
+    "psycopg2": "database postgresql",
+    "sqlalchemy": "database",
+    "sequelize": "database",
+    "prisma": "database",
+    "slowquery": "slow query database",
+    "slowqueries": "slow query database",
+    "slowlog": "slow query database",
+    "locktimeout": "lock database",
+    "blocking": "lock",
+    "queuelength": "queue backlog depth",
+    "messagesvisible": "queue messages",
+    "queuedepth": "queue backlog depth",
+    "redrive": "dlq dead letter",
+    "redriven": "dlq dead letter",
+    "poison": "dlq message failure",
+    "unacked": "queue backlog messages",
+    "piling": "backlog queue",
+    "throttlingexception": "throttling throttle rate limit",
+    "toomanyrequests": "429 throttling rate limit",
+    "concurrentexecutions": "lambda concurrency",
+    "unreservedconcurrentexecutions": "lambda concurrency",
+    "rolledback": "rollback deployment",
+    "imagepullbackoff": "deployment container image failure",
+    "errimagepull": "deployment container image failure",
+    "econnreset": "connection reset network",
+    "ehostunreach": "network connectivity unreachable",
+    "compromised": "unauthorized access credentials",
+    "suspicious": "unauthorized access",
+    "accesskey": "credentials access",
+    "charges": "cost billing",
+    "estimatedcharges": "cost billing",
+    "invoice": "cost billing",
+    "overspend": "cost billing",
+    "expensive": "cost",
+    "requestrate": "traffic requests",
+    "qps": "traffic requests",
+    "throughput": "traffic",
+    "flood": "traffic spike ddos",
+    "bots": "abuse traffic",
+    "scraper": "abuse traffic",
+    "botnet": "ddos abuse traffic",
+    "partner": "third party external",
+    "paypal": "third party external",
+    "auth0": "third party external",
+    "mailgun": "third party external",
+    "pitr": "point time recovery database",
+    "truncate": "deleted",
+    # SLOs
+    "burnrate": "error rate errorbudget",
+    "sli": "error rate availability",
+    "oops": "error",
+    "outofspace": "storage space low",
 }
 
 # Phrases people and tools write as two words that mean one thing.
@@ -215,7 +328,8 @@ PHRASES: dict[str, str] = {
     "log in": "login",
     "cold start": "coldstart",
     "free storage space": "freestoragespace",
-    "too many clients": "connections pool exhausted",
+    "too many clients": "connections pool exhausted database",
+    "connection slots": "connections pool exhausted database",
     "rate exceeded": "ratelimit",
     "status page": "statuspage",
     "white screen": "frontend error",
@@ -224,7 +338,66 @@ PHRASES: dict[str, str] = {
     "takes forever": "slow latency",
     "error budget": "errorbudget",
     "error spike": "errorrate",
+    "timed out": "timedout",
+    "time out": "timedout",
+    "burn rate": "burnrate",
+    "internal server error": "500",
+    "bad gateway": "502",
+    "service unavailable": "503",
+    "gateway timeout": "504",
+    "max connections": "connections pool exhausted",
+    "connection limit": "connections pool exhausted",
+    "lock wait": "locktimeout",
+    "slow query": "slowquery",
+    "point in time": "pitr",
+    "drop table": "deleted",
+    "impossible travel": "suspicious login",
+    "brute force": "bruteforce",
+    "connect timeout": "connection timedout",
+    "socket hang up": "econnreset",
+    "take ages": "slow latency",
+    "takes ages": "slow latency",
+    "taking forever": "slow latency",
+    "take forever": "slow latency",
+    "logged into": "login",
+    "logged in": "login",
+    "access key": "accesskey",
+    "secret key": "accesskey",
+    "leaked credentials": "compromised credentials",
+    "secret scanning": "compromised credentials",
+    "another country": "suspicious login",
+    "went wrong": "error",
+    "crash looping": "crashloop",
+    "crash loop": "crashloop",
+    "no space left": "outofspace",
+    "disk full": "outofspace",
+    "stack trace": "stacktrace",
+    "cpu throttling": "cputhrottling",
+    "security group": "securitygroup",
 }
+
+# Words that appear in alerts of every kind: on their own they say little about which runbook
+# entry fits, so they count for less than the entry-specific words (rds, dlq, throttling, ...).
+_GENERIC_TEXT = (
+    "high low elevated increased increase too many much fail failed failing "
+    "failure failures issue issues problem problems service services usage used use "
+    "ratio count number total percent detected status state check checks health "
+    "request requests response api app application server system host node instance "
+    "complete completed job jobs space disk load time times event events "
+    "missing running run new start started stopped process processes data access limit "
+    "queue message messages network connection connections"
+)
+GENERIC = frozenset(_GENERIC_TEXT.split())
+
+# Components an entry can be about. An entry whose heading names one (RDS Storage Space Low)
+# fits an alert only if the alert names it too, or a word the vocabulary maps to it: a full disk
+# on a host is not an RDS problem however many words the two share.
+_SUBJECT_TEXT = (
+    "rds aurora database postgresql mysql redis elasticache memcached cache sqs queue dlq "
+    "kafka rabbitmq lambda ecs fargate kubernetes alb elb apigateway vpc endpoint s3 "
+    "dynamodb cloudfront dns cdn"
+)
+SUBJECTS = frozenset(_SUBJECT_TEXT.split())
 
 _STOPWORD_TEXT = (
     "a an and are as at be been being but by can could did do does for from had has have how "
@@ -236,6 +409,11 @@ _STOPWORD_TEXT = (
     "threshold crossed datapoint datapoints greater less minutes minute seconds hours last "
     "east west north south central us eu ap virginia ohio oregon california ireland london "
     "paris frankfurt stockholm tokyo seoul singapore sydney mumbai canada aws com https http www "
-    "io net org exporter count sum avg average maximum minimum detected state p1 p2 p3 p4 sev"
+    "io net org exporter count sum avg average maximum minimum detected state p1 p2 p3 p4 sev "
+    "after before since during until about above below between through further once here both "
+    "each few other own same only nor also even ever yet already get got gets getting seem "
+    "seems take takes taking say says said went go goes going make makes made let lets would "
+    "should shall might must one two three today yesterday tomorrow ago via like looks look "
+    "something anything nothing someone anyone people thing things lots lot cannot"
 )
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
