@@ -37,6 +37,7 @@ bench: install
 	$(BIN)/python bench/escalation.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/notify.py
+	$(BIN)/python bench/status_page.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -19,16 +19,21 @@ from sqlalchemy.orm import Session
 
 from warroom.alerts.models import Alert
 from warroom.clock import FakeClock
+from warroom.comms.models import StatusUpdate
+from warroom.config import Settings
 from warroom.demo import STORIES, USERS, seed_demo
 from warroom.incidents.models import Incident, TimelineEntry
 from warroom.oncall import service as oncall
+from warroom.postmortems.models import ActionItem
 from warroom.runbooks.suggest import checklist
-from warroom.severity import DEFAULT_SCHEME
+from warroom.statuspage.models import StatusComponent, StatusIncident
 from warroom.users.service import authenticate
 
 
-def test_demo_covers_severities_and_statuses_and_is_seeded_once(session: Session, clock: FakeClock):
-    first = seed_demo(session, clock=clock, scheme=DEFAULT_SCHEME)
+def test_demo_covers_severities_and_statuses_and_is_seeded_once(
+    session: Session, clock: FakeClock, settings: Settings
+):
+    first = seed_demo(session, clock=clock, settings=settings)
     session.commit()
     incidents = list(session.scalars(select(Incident)))
     assert len(incidents) == len(STORIES) + 1  # the stories and one opened by the demo alert
@@ -69,7 +74,7 @@ def test_demo_covers_severities_and_statuses_and_is_seeded_once(session: Session
         ("carmen", "business-hours"),
     ]
 
-    second = seed_demo(session, clock=clock, scheme=DEFAULT_SCHEME)
+    second = seed_demo(session, clock=clock, settings=settings)
     session.commit()
     assert second.summary == "existing data kept"
     assert second.admin_token != first.admin_token
@@ -93,6 +98,30 @@ def _warroom(*args: str, database_url: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def test_demo_status_page_follows_its_incidents(session: Session, clock: FakeClock, settings):
+    seed_demo(session, clock=clock, settings=settings)
+    session.commit()
+    components = {c.name: c for c in session.scalars(select(StatusComponent))}
+    assert {name for name, c in components.items() if c.is_group} == {
+        "Shop",
+        "Accounts and payments",
+    }
+    # The checkout P1 is published and open: critical impact, a major outage.
+    assert components["Checkout"].status == "major_outage"
+    assert components["Sign-in"].status == "operational"
+    public = {p.name: p for p in session.scalars(select(StatusIncident))}
+    sign_in = public["Sign-in failing after TLS certificate rotation"]
+    assert [u.status for u in sign_in.updates] == ["resolved", "identified", "investigating"]
+    assert sign_in.resolved_at is not None
+    assert public["Checkout API returning 502 for every request"].status == "investigating"
+    internal = list(
+        session.scalars(select(StatusUpdate).where(StatusUpdate.audience == "internal"))
+    )
+    assert len(list(internal)) == 1
+    (item,) = session.scalars(select(ActionItem))
+    assert (item.owner.handle, item.priority, item.status) == ("dmitri", "high", "open")
 
 
 def test_serve_refuses_an_unmigrated_database(tmp_path: Path):

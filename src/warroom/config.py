@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -72,6 +74,12 @@ class Settings(BaseSettings):
     template_dir: str | None = Field(
         default=None, description="directory of Jinja2 templates overriding the message wording"
     )
+    comms_slack_channel: str = Field(
+        default="",
+        pattern=r"^(|#[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{6,20})$",
+        description="Slack channel (id such as C0123ABCD, or #name) that internal status updates "
+        "are posted to; empty = none",
+    )
     delivery_max_attempts: int = Field(
         default=5, ge=1, le=20, description="attempts per contact method before falling over"
     )
@@ -85,6 +93,20 @@ class Settings(BaseSettings):
         description="messages a minute per contact method, the rest bundled; 0 = no limit",
     )
     severities: list[SeverityLevel] = Field(default_factory=lambda: list(DEFAULT_LEVELS))
+    status_page_name: str = Field(
+        default="warroom", min_length=1, max_length=200, description="public status page title"
+    )
+    status_page_url: str = Field(
+        default="", description="public URL of the status page; empty = public_url + /status"
+    )
+    status_page_time_zone: str = Field(
+        default="UTC", description="IANA time zone the status page shows times and days in"
+    )
+    status_page_id: str = Field(
+        default="",
+        pattern=r"^[a-z0-9]{0,32}$",
+        description="stable page id in the Statuspage JSON; empty = derived from the page URL",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -101,6 +123,26 @@ class Settings(BaseSettings):
     def _egress_allow(cls, value: str) -> str:
         EgressGuard.from_setting(value)
         return value
+
+    @field_validator("status_page_time_zone")
+    @classmethod
+    def _time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r}; e.g. Europe/Berlin") from None
+        return value
+
+    @property
+    def status_page_public_url(self) -> str:
+        """Where the public status page is reached, without a trailing slash."""
+        return (self.status_page_url or f"{self.base_url}/status").rstrip("/")
+
+    @property
+    def status_page_page_id(self) -> str:
+        """The page id in Statuspage JSON: configured, else stable for the page URL."""
+        digest = hashlib.sha256(self.status_page_public_url.encode()).hexdigest()
+        return self.status_page_id or digest[:12]
 
     @property
     def egress_guard(self) -> EgressGuard:

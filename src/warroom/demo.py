@@ -16,6 +16,8 @@ from warroom.alerts import integrations
 from warroom.alerts.models import Integration
 from warroom.change import Change
 from warroom.clock import Clock, FakeClock
+from warroom.config import Settings
+from warroom.demo_page import add_action_item, post_update, seed_status_page
 from warroom.escalation import policies
 from warroom.incidents import service
 from warroom.incidents.models import Incident
@@ -82,6 +84,16 @@ STORIES = (
             Step(_m(2), "bikram", "role", {"role": "communications_lead", "user": "carmen"}),
             Step(_m(1), "bikram", "role", {"role": "engineering_lead", "user": "dmitri"}),
             Step(
+                _m(2),
+                "carmen",
+                "update",
+                {
+                    "audience": "public",
+                    "status": "investigating",
+                    "body": "Customers cannot sign in to the mobile app. We are investigating.",
+                },
+            ),
+            Step(
                 _m(9),
                 "dmitri",
                 "note",
@@ -89,16 +101,53 @@ STORIES = (
             ),
             Step(_m(3), "dmitri", "status", {"status": "identified"}),
             Step(
-                _m(14),
+                _m(2),
+                "carmen",
+                "update",
+                {
+                    "audience": "public",
+                    "status": "identified",
+                    "body": "We found the cause, a certificate change, and are rolling out a fix.",
+                },
+            ),
+            Step(
+                _m(12),
                 "dmitri",
                 "status",
                 {"status": "monitoring", "note": "Full chain redeployed."},
             ),
             Step(
-                _m(30),
+                _m(1),
+                "carmen",
+                "update",
+                {"audience": "internal", "body": "Fix deployed; watching sign-in success rate."},
+            ),
+            Step(
+                _m(29),
                 "bikram",
                 "status",
                 {"status": "resolved", "note": "Sign-in success rate back to baseline."},
+            ),
+            Step(
+                _m(2),
+                "carmen",
+                "update",
+                {
+                    "audience": "public",
+                    "status": "resolved",
+                    "body": "Sign-in works again for everyone. We are sorry for the trouble.",
+                },
+            ),
+            Step(
+                _m(20),
+                "bikram",
+                "action",
+                {
+                    "title": "Check the whole certificate chain before a rotation ships",
+                    "owner": "dmitri",
+                    "days": "7",
+                    "priority": "high",
+                },
             ),
         ],
     ),
@@ -160,6 +209,16 @@ STORIES = (
             Step(_m(3), "alice", "status", {"status": "acknowledged"}),
             Step(_m(1), "alice", "role", {"role": "incident_commander", "user": "alice"}),
             Step(_m(2), "alice", "status", {"status": "investigating"}),
+            Step(
+                _m(1),
+                "alice",
+                "update",
+                {
+                    "audience": "public",
+                    "status": "investigating",
+                    "body": "Checkout is failing for all customers. Next update within 30 minutes.",
+                },
+            ),
             Step(_m(1), "alice", "runbook"),
             Step(_m(2), "alice", "tick", {"item": "1"}),
             Step(
@@ -325,13 +384,14 @@ class DemoResult:
     integration_key: str | None = None
 
 
-def _play(session: Session, story: Story, clock: FakeClock, scheme: SeverityScheme) -> None:
+def _play(session: Session, story: Story, clock: FakeClock, settings: Settings) -> None:
     users = {u.handle: u for u in session.scalars(select(User))}
 
     def change_by(handle: str) -> Change:
         user = users[handle]
         return Change(actor=Actor("user", handle, Role.responder, user.id), clock=clock)
 
+    scheme = settings.severity_scheme
     system = Change(actor=SYSTEM, clock=clock)
     incident = service.declare(
         session,
@@ -365,6 +425,10 @@ def _play(session: Session, story: Story, clock: FakeClock, scheme: SeveritySche
             suggest.accept(
                 session, change=change, incident=incident, section_id=suggestions[0].section_id
             )
+        elif step.action == "update":
+            post_update(session, change, settings, incident, step.args)
+        elif step.action == "action":
+            add_action_item(session, change, settings, incident, step.args)
         elif step.action == "tick":
             suggest.mark(
                 session,
@@ -377,7 +441,7 @@ def _play(session: Session, story: Story, clock: FakeClock, scheme: SeveritySche
             service.add_note(session, change=change, incident=incident, text=step.args["text"])
 
 
-def seed_demo(session: Session, *, clock: Clock, scheme: SeverityScheme) -> DemoResult:
+def seed_demo(session: Session, *, clock: Clock, settings: Settings) -> DemoResult:
     """Add demo users and incidents to an empty database; always issue a fresh admin token."""
     now = clock.now()
     setup = Change(actor=SYSTEM, clock=clock)
@@ -398,13 +462,15 @@ def seed_demo(session: Session, *, clock: Clock, scheme: SeverityScheme) -> Demo
         _seed_escalation(session, setup)
         runbook = files("warroom").joinpath("demo_runbook.md").read_bytes()
         import_runbook(session, change=setup, source="demo/shop-runbook.md", raw=runbook)
+        seed_status_page(session, Change(actor=SYSTEM, clock=FakeClock(now - timedelta(days=30))))
         for story in sorted(STORIES, key=lambda s: s.ago, reverse=True):
-            _play(session, story, FakeClock(now - story.ago), scheme)
-        _seed_alerts(session, Change(actor=SYSTEM, clock=FakeClock(now - _m(12))), scheme)
+            _play(session, story, FakeClock(now - story.ago), settings)
+        alerts_clock = FakeClock(now - _m(12))
+        _seed_alerts(session, Change(actor=SYSTEM, clock=alerts_clock), settings.severity_scheme)
         seeded = (
             f"{len(USERS)} users, a runbook, an on-call schedule, an escalation policy and an "
-            f"Alertmanager integration for the service checkout, and {len(STORIES) + 1} "
-            "incidents added"
+            f"Alertmanager integration for the service checkout, a status page, and "
+            f"{len(STORIES) + 1} incidents added"
         )
     issued = create_token(
         session,

@@ -12,14 +12,17 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from warroom.alerts import models as _alert_models  # noqa: F401 - registers tables
+from warroom.comms import models as _comms_models  # noqa: F401 - registers tables
 from warroom.db import Base
 from warroom.errors import DatabaseNotReady
 from warroom.escalation import models as _escalation_models  # noqa: F401 - registers tables
 from warroom.incidents import models as _incident_models  # noqa: F401 - registers tables
 from warroom.notifications import models as _notification_models  # noqa: F401 - registers tables
 from warroom.oncall import models as _oncall_models  # noqa: F401 - registers tables
+from warroom.postmortems import models as _postmortem_models  # noqa: F401 - registers tables
 from warroom.runbooks import models as _runbook_models  # noqa: F401 - registers tables
 from warroom.services import models as _service_models  # noqa: F401 - registers tables
+from warroom.statuspage import models as _statuspage_models  # noqa: F401 - registers tables
 from warroom.users import models as _user_models  # noqa: F401 - registers tables
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"

@@ -173,9 +173,9 @@ def test_service_declare_and_escalate_from_the_cli(
 
 
 def test_the_demo_pages_checkout_incidents_by_its_policy(
-    session: Session, clock: FakeClock, ticker, outbox
+    session: Session, clock: FakeClock, settings, ticker, outbox
 ):
-    seed_demo(session, clock=clock, scheme=DEFAULT_SCHEME)
+    seed_demo(session, clock=clock, settings=settings)
     # The demo's alert already opened a checkout incident; resolved, it pages nobody here.
     (from_alert,) = session.scalars(select(Incident).where(Incident.group_key.is_not(None)))
     incidents.change_status(

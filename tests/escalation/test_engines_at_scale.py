@@ -73,6 +73,16 @@ def outbox_keys(database: Database) -> list[str]:
         return list(connection.scalars(select(Notification.idempotency_key)))
 
 
+def without_reminders(database: Database, rounds: int) -> list[str]:
+    """The outbox keys but update reminders, after checking those: ``rounds`` per person paged."""
+    keys = outbox_keys(database)
+    reminders = Counter(key.rsplit(":", 1)[0] for key in keys if ":update_due:" in key)
+    assert len(reminders) == INCIDENTS * rounds  # one reminder round per incident and interval
+    # To those paged by then (the key has the handle, so nobody gets a round twice).
+    assert set(reminders.values()) <= {1, 2}
+    return [key for key in keys if ":update_due:" not in key]
+
+
 def outbox_count(database: Database) -> int:
     """How many outbox rows there are."""
     with database.connect() as connection:
@@ -167,12 +177,13 @@ def test_engines_in_threads_do_every_step_exactly_once(
     ]
     clock.advance(minutes=20)  # both steps and the 1 min inform are due; the 30 min ack SLA is not
     handled = run_concurrently(loops)
-    assert handled == {"escalation": 2 * INCIDENTS, "stakeholders": INCIDENTS}
-    assert sorted(outbox_keys(engine)) == expected_keys(refs, rule_id, sla=False)
+    # The 15 min internal update is overdue too: each incident's cadence is handled once.
+    assert handled == {"escalation": 2 * INCIDENTS, "stakeholders": INCIDENTS, "cadence": INCIDENTS}
+    assert sorted(without_reminders(engine, 1)) == expected_keys(refs, rule_id, sla=False)
     clock.advance(minutes=11)  # the ack SLA has passed: those paged (alice, bob) are told once
     handled = run_concurrently(loops)
-    assert handled == {"sla": INCIDENTS}
-    assert sorted(outbox_keys(engine)) == expected_keys(refs, rule_id, sla=True)
+    assert handled == {"sla": INCIDENTS, "cadence": INCIDENTS}
+    assert sorted(without_reminders(engine, 2)) == expected_keys(refs, rule_id, sla=True)
     assert_final_state(engine, refs, breaches=INCIDENTS)
     assert not any(
         build_engine(engine, clock, Settings(severities=list(SCHEME.levels))).tick().values()

@@ -53,7 +53,8 @@ def payload_schema() -> dict[str, Any]:
             "type": {
                 **text,
                 "description": "page, inform, sla_breach, escalated, acknowledged, resolved, "
-                "status_update, reminder, bundle or test",
+                "status_update, reminder, update_due, postmortem_due, action_overdue, bundle "
+                "or test",
             },
             "id": {**text, "description": "idempotency key, the same on every retry"},
             "sent_for": {

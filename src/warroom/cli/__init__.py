@@ -15,18 +15,21 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from warroom.cli import (
     alerts,
+    comms,
     configcode,
     db,
     engine,
     incident,
     integrations,
     oncall,
+    postmortem,
     report,
     runbooks,
     serve,
     services,
     severity,
     stakeholders,
+    statuspage,
     users,
 )
 from warroom.cli.state import CliState
@@ -41,6 +44,8 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(incident.app, name="incident")
+incident.app.command("update")(comms.update)
+incident.app.command("updates")(comms.updates)
 app.add_typer(users.user_app, name="user")
 app.add_typer(users.token_app, name="token")
 app.add_typer(severity.app, name="severity")
@@ -52,11 +57,14 @@ app.add_typer(integrations.app, name="integration")
 app.add_typer(alerts.alert_app, name="alert")
 app.add_typer(alerts.silence_app, name="silence")
 app.add_typer(alerts.maintenance_app, name="maintenance")
+app.add_typer(postmortem.postmortem_app, name="postmortem")
+app.add_typer(postmortem.action_app, name="action-item")
+app.add_typer(statuspage.app, name="status-page")
 app.command("serve")(serve.serve)
 app.command("engine")(engine.engine)
-app.command("report")(report.report)
 app.command("apply")(configcode.apply_file)
 app.command("export")(configcode.export_file)
+app.command("report")(report.report)
 
 
 @app.callback()

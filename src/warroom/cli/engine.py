@@ -15,11 +15,13 @@ from warroom.clock import Clock
 from warroom.config import Settings
 from warroom.db import make_session_factory
 from warroom.engine.broadcast import BroadcastModule
+from warroom.engine.cadence import CadenceModule
 from warroom.engine.delivery import DeliveryModule
 from warroom.engine.escalation import EscalationModule
 from warroom.engine.loop import Engine, Module
 from warroom.engine.monitoring import MonitoringModule
 from warroom.engine.polling import PollingModule
+from warroom.engine.postmortems import PostmortemsModule
 from warroom.engine.sla import SlaModule
 from warroom.engine.stakeholders import StakeholdersModule
 from warroom.engine.wake import Listener
@@ -27,6 +29,8 @@ from warroom.migrate import ensure_current
 from warroom.notifications.broadcast import Broadcaster
 from warroom.notifications.delivery import Deliverer, DeliverySettings, delivery_parts
 from warroom.pipeline.apply import PipelineSettings
+from warroom.statuspage.notify import StatusPageNotifyModule
+from warroom.statuspage.page import PageInfo
 
 IntervalOption = Annotated[
     float | None,
@@ -65,6 +69,9 @@ def build_engine(
         SlaModule(scheme),
         MonitoringModule(),
         PollingModule(PipelineSettings(scheme=scheme, quiet_period=settings.resolve_quiet_period)),
+        PostmortemsModule.from_settings(settings),
+        StatusPageNotifyModule(PageInfo.from_settings(settings)),
+        CadenceModule(scheme),
         DeliveryModule(deliverer, wait=wait_for_sends),
         BroadcastModule(
             Broadcaster(

@@ -41,7 +41,7 @@ def serve(
     if demo:
         upgrade(state.engine)
         with state.session() as session:
-            result = seed_demo(session, clock=state.clock, scheme=settings.severity_scheme)
+            result = seed_demo(session, clock=state.clock, settings=settings)
         console.print(f"demo data: {result.summary}")
     ensure_current(state.engine)
     stop = threading.Event()

@@ -18,6 +18,7 @@ from warroom.incidents import timeline
 from warroom.incidents.lifecycle import OPEN_STATUSES, Status, allowed_moves, set_milestones
 from warroom.incidents.models import Incident, IncidentRefCounter, IncidentRole, TimelineEntry
 from warroom.notifications import service as outbox
+from warroom.postmortems.models import postmortem_published
 from warroom.severity import SeverityScheme
 from warroom.users import audit
 from warroom.users.models import User
@@ -208,7 +209,7 @@ def change_status(
             allowed=[m.value for m in moves],
         )
     if target is Status.closed:
-        _check_closable(incident, scheme)
+        _check_closable(session, incident, scheme)
     now = change.now()
     data: dict[str, Any] = {"from": current.value, "to": target.value}
     if note:
@@ -268,12 +269,16 @@ def _acknowledge_in_place(
     return incident
 
 
-def _check_closable(incident: Incident, scheme: SeverityScheme) -> None:
-    """Refuse to close an incident whose severity needs a postmortem that is not done."""
-    if scheme.get(incident.severity).postmortem_required:
+def _check_closable(session: Session, incident: Incident, scheme: SeverityScheme) -> None:
+    """Refuse to close an incident whose severity requires a postmortem that is not published."""
+    level = scheme.find(incident.severity)
+    if level is None or not level.postmortem_required:
+        return
+    if not postmortem_published(session, incident.id):
         raise Conflict(
             f"{incident.ref} is {incident.severity}, which requires a postmortem before it can "
-            "be closed",
+            f"be closed; publish its postmortem first (GET /api/v1/incidents/{incident.ref}"
+            "/postmortem)",
             current=incident.status,
             allowed=[Status.investigating.value],
         )

@@ -20,7 +20,7 @@ from warroom.clock import Clock, FixedClock
 from warroom.db import transaction
 from warroom.incidents import timeline
 from warroom.incidents.models import Incident
-from warroom.notifications.delivery import MAX_RETRY_AFTER, backoff
+from warroom.notifications.delivery import MAX_RETRY_AFTER, backoff, send_once
 from warroom.notifications.models import Broadcast
 
 log = logging.getLogger(__name__)
@@ -153,14 +153,7 @@ class Broadcaster:
                 self._in_flight.discard(job.broadcast_id)
 
     def _send(self, job: _Job) -> SendResult:
-        channel = self.channels.get(job.destination.type)
-        if channel is None:
-            return SendResult(ok=False, detail=f"no channel for {job.destination.type}")
-        try:
-            return channel.send(job.message, job.destination)
-        except Exception as exc:
-            log.exception("channel %s raised", job.destination.type)
-            return SendResult(ok=False, retryable=True, detail=f"channel error: {exc!r}"[:200])
+        return send_once(self.channels, job.message, job.destination)
 
     def _record(self, session: Session, job: _Job, result: SendResult, now: datetime) -> None:
         row = session.get(Broadcast, job.broadcast_id, with_for_update={"of": Broadcast})

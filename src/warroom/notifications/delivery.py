@@ -247,16 +247,7 @@ class Deliverer:
                 self._in_flight.discard(job.notification_id)
 
     def _send(self, job: Job) -> SendResult:
-        channel = self.channels.get(job.destination.type)
-        if channel is None:
-            return SendResult(ok=False, detail=f"no channel for {job.destination.type}")
-        try:
-            return channel.send(job.message, job.destination)
-        except Exception as exc:
-            log.exception("channel %s raised", job.destination.type)
-            return SendResult(
-                ok=False, retryable=True, detail=f"channel error: {type(exc).__name__}"
-            )
+        return send_once(self.channels, job.message, job.destination)
 
     def _record(self, session: Session, job: Job, result: SendResult, now: datetime) -> None:
         notification = session.get(
@@ -330,6 +321,20 @@ class Deliverer:
         notification.due_at = now
         if self.wake is not None:
             self.wake.set()
+
+
+def send_once(
+    channels: Mapping[str, Channel], message: Message, destination: Destination
+) -> SendResult:
+    """One attempt through the destination's channel; a channel that raises is retried later."""
+    channel = channels.get(destination.type)
+    if channel is None:
+        return SendResult(ok=False, detail=f"no channel for {destination.type}")
+    try:
+        return channel.send(message, destination)
+    except Exception as exc:
+        log.exception("channel %s raised", destination.type)
+        return SendResult(ok=False, retryable=True, detail=f"channel error: {type(exc).__name__}")
 
 
 def delivery_parts(settings: Settings) -> tuple[dict[str, Channel], Renderer]:

@@ -20,7 +20,7 @@ from warroom.severity import DEFAULT_SCHEME, SeverityScheme
 
 # fmt: off
 KINDS = ("page", "inform", "escalated", "acknowledged", "resolved", "status_update", "reminder",
-         "sla_breach", "bundle", "test")
+         "sla_breach", "bundle", "test", "update_due", "postmortem_due", "action_overdue")
 # fmt: on
 # The kinds that ask the recipient to act: they get Acknowledge/Resolve buttons.
 CALLS_TO_ACTION = frozenset({"page", "escalated", "reminder"})
@@ -136,7 +136,8 @@ class Renderer:
     def _check_overrides(self) -> None:
         """Compile every override now so a broken one fails at startup, naming its file."""
         for name in sorted(self._overridden):
-            if not name.endswith(".j2"):
+            # comms/ holds status update templates, which warroom.comms loads and checks.
+            if not name.endswith(".j2") or name.startswith("comms/"):
                 continue
             path = Path(self.template_dir or "", name)
             shape = _NAME.match(name)

@@ -21,11 +21,12 @@ from warroom.pipeline.apply import PipelineSettings
 from warroom.pipeline.ingest import IngestWriter
 from warroom.pipeline.route import IntegrationDirectory, RateLimiter
 from warroom.sources.sns import certificates_from
-from warroom.web import problems, slack
+from warroom.web import problems, slack, status
 from warroom.web.api import (
     alerts,
     analytics,
     audit,
+    comms,
     config,
     escalation,
     health,
@@ -33,9 +34,11 @@ from warroom.web.api import (
     ingest,
     meta,
     oncall,
+    postmortems,
     runbooks,
     services,
     stakeholders,
+    statuspage,
     users,
 )
 
@@ -157,6 +160,8 @@ def create_app(
         health,
         meta,
         incidents,
+        comms,
+        postmortems,
         runbooks,
         oncall,
         escalation,
@@ -168,6 +173,8 @@ def create_app(
         alerts,
         analytics,
         slack,
+        statuspage,
+        status,
         ingest,
     ):
         app.include_router(module.router)

@@ -1,0 +1,1 @@
+"""Status updates to responders and the public, their templates, and update cadence."""
