@@ -91,3 +91,21 @@ def test_a_quiet_period_resolve_is_announced_as_warroom(
 
     assert _messages(receiver)[-1] == ("resolved", f"{ref} is resolved; warroom resolved it.")
     assert MonitoringModule().run(session, clock.now()) == 0
+
+
+def test_a_second_acknowledgement_in_the_same_second_is_not_an_error(
+    client, admin, issue_token, paged, add_method, sender, receiver
+):
+    add_method("alice", "webhook", f"{receiver.url}/alice")
+    ref = paged()
+    sender.tick()
+    bob = issue_token("responder", user="bob")
+    _move(client, bob, ref, "acknowledged")
+    again = client.post(f"{INCIDENTS}/{ref}/reassign", json={"user": "alice"}, headers=admin)
+    assert again.status_code == 200, again.json()
+
+    _move(client, bob, ref, "acknowledged")
+    sender.tick()
+
+    kinds = [kind for kind, _ in _messages(receiver)]
+    assert kinds.count("acknowledged") == 1

@@ -16,12 +16,10 @@ from warroom.incidents import timeline
 from warroom.incidents.lifecycle import Status
 from warroom.incidents.models import Incident
 from warroom.notifications import service as outbox
-from warroom.notifications.models import Notification
 from warroom.postmortems import actions, service
 from warroom.postmortems.generator import COMMANDER, Generator
 from warroom.postmortems.models import PUBLISHED, ActionItem, Postmortem
 from warroom.severity import SeverityScheme
-from warroom.users.models import User
 
 POSTMORTEM_DUE = "postmortem_due"
 ACTION_OVERDUE = "action_overdue"
@@ -33,30 +31,6 @@ def _claimed(session: Session, query: Query, of: Any) -> Query:
     if session.get_bind().dialect.name == "postgresql":
         return query.with_for_update(skip_locked=True, of=of)
     return query
-
-
-def _enqueue_once(
-    session: Session,
-    *,
-    incident: Incident,
-    users: list[User],
-    kind: str,
-    key: str,
-    now: datetime,
-    data: dict[str, Any],
-) -> list[User]:
-    """Queue the message for users who did not get this exact reminder yet; returns them."""
-    keys = {u.id: f"{incident.ref}:{kind}:{key}:{u.handle}" for u in users}
-    sent = set(
-        session.scalars(
-            select(Notification.idempotency_key).where(
-                Notification.idempotency_key.in_(keys.values())
-            )
-        )
-    )
-    fresh = [u for u in users if keys[u.id] not in sent]
-    outbox.enqueue(session, incident=incident, users=fresh, kind=kind, key=key, now=now, data=data)
-    return fresh
 
 
 class PostmortemsModule:
@@ -169,7 +143,7 @@ class PostmortemsModule:
                 "due": self.generator.local(postmortem.due_at),
                 "overdue_days": max((now - postmortem.due_at).days, 0),
             }
-            reminded = _enqueue_once(
+            reminded = outbox.enqueue_once(
                 session,
                 incident=incident,
                 users=[owner] if owner is not None else [],
@@ -209,7 +183,7 @@ class PostmortemsModule:
                 "due": self.generator.local(item.due_at),
                 "overdue_days": (now - item.due_at).days,
             }
-            reminded = _enqueue_once(
+            reminded = outbox.enqueue_once(
                 session,
                 incident=incident,
                 users=[item.owner],

@@ -132,6 +132,30 @@ def enqueue(
     )
 
 
+def enqueue_once(
+    session: Session,
+    *,
+    incident: Incident,
+    users: Sequence[User],
+    kind: str,
+    key: str,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+) -> list[User]:
+    """Like ``enqueue``, but only for users who have not had this exact message; returns them."""
+    keys = {u.id: f"{incident.ref}:{kind}:{key}:{u.handle}" for u in users}
+    sent = set(
+        session.scalars(
+            select(Notification.idempotency_key).where(
+                Notification.idempotency_key.in_(keys.values())
+            )
+        )
+    )
+    fresh = [u for u in users if keys[u.id] not in sent]
+    enqueue(session, incident=incident, users=fresh, kind=kind, key=key, now=now, data=data)
+    return fresh
+
+
 def paged_users(session: Session, incident_ids: Sequence[int]) -> dict[int, list[User]]:
     """Per incident, the distinct users its escalation has paged so far, first paged first."""
     rows = session.execute(
@@ -159,11 +183,11 @@ def enqueue_status_notice(
     """Tell everyone paged for the incident (but who did it) that it was acknowledged/resolved."""
     session.flush()
     users = [u for u in paged_users(session, [incident.id])[incident.id] if u.id != by_user_id]
-    if users:
-        key = f"{int(now.timestamp())}"
-        enqueue(
-            session, incident=incident, users=users, kind=kind, key=key, now=now, data={"by": by}
-        )
+    # Keyed by the second: a second acknowledgement after a reassign is news, a retry is not.
+    key = f"{int(now.timestamp())}"
+    enqueue_once(
+        session, incident=incident, users=users, kind=kind, key=key, now=now, data={"by": by}
+    )
 
 
 def for_incident(session: Session, *, incident: Incident) -> list[Notification]:
