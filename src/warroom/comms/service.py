@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,7 +32,6 @@ from warroom.incidents.lifecycle import OPEN_STATUSES, Status
 from warroom.incidents.models import Incident
 from warroom.notifications import service as outbox
 from warroom.notifications.broadcast import enqueue_broadcast
-from warroom.notifications.models import Notification
 from warroom.notifications.render import Renderer, TemplateProblem
 from warroom.statuspage import service as statuspage
 from warroom.users import audit
@@ -288,29 +287,14 @@ def _publish(
     return Posted(update, published=True)
 
 
-def users_notified(
-    session: Session, incident_ids: Sequence[int], kinds: Sequence[str]
-) -> dict[int, list[User]]:
-    """Per incident, the distinct users sent a message of these kinds, first sent first."""
-    rows = session.execute(
-        select(Notification.incident_id, User)
-        .join(User, User.id == Notification.user_id)
-        .where(Notification.incident_id.in_(incident_ids), Notification.kind.in_(kinds))
-        .order_by(Notification.id)
-    ).all()
-    found: dict[int, list[User]] = {i: [] for i in incident_ids}
-    for incident_id, user in rows:
-        if user not in found[incident_id]:
-            found[incident_id].append(user)
-    return found
-
-
 def internal_recipients(session: Session, incident: Incident) -> list[User]:
     """Role holders, subscribers, and everyone paged or informed about the incident, once each."""
     people: dict[int, User] = {}
     candidates = [r.user for r in incident.roles]
     candidates += [s.user for s in subscribers(session, incident=incident)]
-    candidates += users_notified(session, [incident.id], [outbox.PAGE, outbox.INFORM])[incident.id]
+    candidates += outbox.users_sent(session, [incident.id], [outbox.PAGE, outbox.INFORM])[
+        incident.id
+    ]
     for user in candidates:
         people.setdefault(user.id, user)
     return list(people.values())

@@ -13,7 +13,6 @@ from warroom.change import Change
 from warroom.clock import FixedClock
 from warroom.comms import cadence
 from warroom.comms.models import CommsCadence
-from warroom.comms.service import users_notified
 from warroom.comms.templates import AUDIENCES, INTERNAL, PUBLIC, when
 from warroom.incidents import timeline
 from warroom.incidents.lifecycle import OPEN_STATUSES
@@ -82,7 +81,7 @@ class CadenceModule:
         if postgres:
             fresh = fresh.with_for_update()
         rows = {(r.incident_id, r.audience): r for r in session.scalars(fresh)}
-        paged = users_notified(session, [i.id for i in due], [outbox.PAGE])
+        paged = outbox.users_sent(session, [i.id for i in due])
         change = Change(actor=SYSTEM, clock=FixedClock(now))
         for incident in due:
             level = self.scheme.find(incident.severity)

@@ -85,7 +85,7 @@ class SlaModule:
             )
         )
         fresh = [i for i in due if i.id not in done]
-        paged = outbox.paged_users(session, [i.id for i in fresh])
+        paged = outbox.users_sent(session, [i.id for i in fresh])
         change = Change(actor=SYSTEM, clock=FixedClock(now))
         for incident in fresh:
             due_at = incident.detected_at + self._target(kind, incident.severity)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -156,15 +155,17 @@ def enqueue_once(
     return fresh
 
 
-def paged_users(session: Session, incident_ids: Sequence[int]) -> dict[int, list[User]]:
-    """Per incident, the distinct users its escalation has paged so far, first paged first."""
+def users_sent(
+    session: Session, incident_ids: Sequence[int], kinds: Sequence[str] = (PAGE,)
+) -> dict[int, list[User]]:
+    """Per incident, the distinct users sent a message of these kinds (pages), first sent first."""
     rows = session.execute(
         select(Notification.incident_id, User)
         .join(User, User.id == Notification.user_id)
-        .where(Notification.incident_id.in_(incident_ids), Notification.kind == PAGE)
+        .where(Notification.incident_id.in_(incident_ids), Notification.kind.in_(kinds))
         .order_by(Notification.id)
     ).all()
-    found: defaultdict[int, list[User]] = defaultdict(list)
+    found: dict[int, list[User]] = {i: [] for i in incident_ids}
     for incident_id, user in rows:
         if user not in found[incident_id]:
             found[incident_id].append(user)
@@ -182,7 +183,7 @@ def enqueue_status_notice(
 ) -> None:
     """Tell everyone paged for the incident (but who did it) that it was acknowledged/resolved."""
     session.flush()
-    users = [u for u in paged_users(session, [incident.id])[incident.id] if u.id != by_user_id]
+    users = [u for u in users_sent(session, [incident.id])[incident.id] if u.id != by_user_id]
     # Keyed by the second: a second acknowledgement after a reassign is news, a retry is not.
     key = f"{int(now.timestamp())}"
     enqueue_once(
