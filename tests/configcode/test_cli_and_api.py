@@ -66,7 +66,7 @@ def test_cli_errors_name_file_line_column_and_field(cli, capsys, engine: Engine,
     assert (code, out) == (1, "")
     assert err.splitlines() == [
         f"error: {example}:19:1: teams: unknown field; use users, schedules, "
-        "escalation_policies, stakeholders, services, integrations"
+        "escalation_policies, stakeholders, services, integrations, status_page"
     ]
     example.write_text(EXAMPLE.replace("after: 15m", "after: 15x"))
     code, out, err = run(capsys, "apply", str(example))

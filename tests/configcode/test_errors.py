@@ -259,7 +259,7 @@ def test_every_shape_error_is_reported_at_once():
     assert raised.value.extra()["errors"][0] == {
         "field": "teams",
         "message": "unknown field; use users, schedules, escalation_policies, stakeholders, "
-        "services, integrations",
+        "services, integrations, status_page",
         "position": "3:1",
         "line": 3,
         "column": 1,

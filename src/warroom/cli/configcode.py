@@ -33,7 +33,7 @@ def apply_file(
         bool, typer.Option("--dry-run", help="show what would change; write nothing")
     ] = False,
 ) -> None:
-    """Create or update users, schedules, policies, stakeholders, services, integrations."""
+    """Create or update users, schedules, policies, services, integrations and status page."""
     state = state_of(ctx)
     text = _read(file)
     with state.session() as session:
@@ -70,7 +70,7 @@ def export_file(
         ),
     ] = False,
 ) -> None:
-    """Write the current users, schedules, policies, stakeholders, services, integrations."""
+    """Write the current users, schedules, policies, services, integrations and status page."""
     state = state_of(ctx)
     with state.session() as session:
         text = export(session, include_secrets=include_secrets)

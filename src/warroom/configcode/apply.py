@@ -30,6 +30,7 @@ from warroom.configcode.export import (
     service_facts,
     user_facts,
 )
+from warroom.configcode.statuspage import apply_status_page
 from warroom.errors import NotFound, ValidationFailed, WarroomError
 from warroom.escalation import policies
 from warroom.escalation.stakeholders import RuleSpec, replace_matrix
@@ -136,7 +137,7 @@ class _Applier:
         self.seen: dict[tuple[str, int], str] = {}
 
     def run(self) -> None:
-        """Apply users, schedules, policies, the stakeholder matrix, services, integrations."""
+        """Apply users, schedules, policies, stakeholders, services, integrations, status page."""
         for user in self.document.users:
             self.apply_user(user)
         for schedule in self.document.schedules:
@@ -149,6 +150,7 @@ class _Applier:
             self.apply_service(service)
         for integration in self.document.integrations:
             self.apply_integration(integration)
+        apply_status_page(self, self.document.status_page)
 
     def entry(
         self,

@@ -7,13 +7,22 @@ from typing import Any
 
 from yaml.nodes import Node
 
+from warroom.configcode.statuspage import ComponentEntry, read_status_page
 from warroom.configcode.yamlreader import DocumentInvalid, PlacedError, Position, Reader, compose
 from warroom.escalation.policies import StepSpec
 from warroom.escalation.stakeholders import RuleSpec
 from warroom.oncall.layers import RestrictionSpec
 from warroom.users.contacts import ContactSpec
 
-SECTIONS = ("users", "schedules", "escalation_policies", "stakeholders", "services", "integrations")
+SECTIONS = (
+    "users",
+    "schedules",
+    "escalation_policies",
+    "stakeholders",
+    "services",
+    "integrations",
+    "status_page",
+)
 _USER = {"handle": True, "name": True, "email": True, "time_zone": False, "contact_methods": False}
 _CONTACT = dict.fromkeys(("type", "address"), True) | dict.fromkeys(
     ("label", "secret", "delay_minutes"), False
@@ -120,6 +129,7 @@ class Document:
     stakeholders: list[RuleSpec] | None = None
     services: list[ServiceEntry] = field(default_factory=list)
     integrations: list[IntegrationEntry] = field(default_factory=list)
+    status_page: list[ComponentEntry] = field(default_factory=list)
     positions: dict[str, Position] = field(default_factory=dict)
 
     def error(self, path: str, message: str) -> DocumentInvalid:
@@ -315,6 +325,8 @@ def read_document(text: str) -> Document:
         document.services.extend(e for e in [_service(reader, item, item_path)] if e)
     for item_path, item in reader.items(sections.get("integrations"), "integrations"):
         document.integrations.extend(e for e in [_integration(reader, item, item_path)] if e)
+    if "status_page" in sections:
+        document.status_page = read_status_page(reader, sections["status_page"], "status_page")
     if reader.errors:
         raise DocumentInvalid(reader.errors)
     return document

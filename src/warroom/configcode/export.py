@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from warroom.alerts.integrations import list_integrations
 from warroom.alerts.models import Integration
+from warroom.configcode.statuspage import status_page_facts
 from warroom.escalation.models import EscalationPolicy
 from warroom.escalation.policies import list_policies, steps_text
 from warroom.escalation.stakeholders import list_rules, rule_text
@@ -115,9 +116,9 @@ def integration_facts(integration: Integration) -> dict[str, Any]:
 
 
 def export(session: Session, *, include_secrets: bool = False) -> str:
-    """Users, schedules, policies, stakeholders, services and integrations as one YAML document."""
+    """Users, schedules, policies, stakeholders, services, integrations, status page as YAML."""
     people = list_users(session)
-    data = {
+    data: dict[str, Any] = {
         "users": [user_facts(u, include_secrets=include_secrets) for u in people],
         "schedules": [schedule_facts(s) for s in list_schedules(session)],
         "escalation_policies": [policy_facts(p) for p in list_policies(session)],
@@ -125,6 +126,9 @@ def export(session: Session, *, include_secrets: bool = False) -> str:
         "services": [service_facts(s) for s in list_services(session)],
         "integrations": [integration_facts(i) for i in list_integrations(session)],
     }
+    page = status_page_facts(session)
+    if page:
+        data["status_page"] = {"components": page}
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     if not include_secrets and any(_hides_secrets(u) for u in people):
         text = f"{_CONTACTS_NOTE}\n{text}"

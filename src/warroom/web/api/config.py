@@ -46,7 +46,7 @@ def apply_config(
     scheme: SchemeDep,
     dry_run: Annotated[bool, Query(description="report the plan; write nothing")] = False,
 ) -> PlanOut:
-    """Create or update users, schedules, policies, stakeholders and services (admin)."""
+    """Create or update users, schedules, policies, services, integrations, status page (admin)."""
     plan = apply(
         session,
         change=change_for(request, actor),
