@@ -189,13 +189,15 @@ def test_serve_demo_answers_the_quick_start_over_real_http(database_url: str, en
                 "items"
             ]
         ]
-        assert kinds == [
+        # The engine in serve drafts the P1's postmortem on resolve, at its own moment.
+        assert [k for k in kinds if k != "postmortem_drafted"] == [
             "declared",
             "runbook_suggested",
             "status_changed",
             "status_changed",
             "role_assigned",
         ]
+        assert kinds.count("postmortem_drafted") <= 1
     finally:
         process.terminate()
         process.wait(timeout=30)

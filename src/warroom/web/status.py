@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from warroom.errors import NotFound, ValidationFailed, WarroomError
 from warroom.statuspage import feeds, shapes, subscribers
+from warroom.statuspage.cache import PageCache, page_version
 from warroom.statuspage.models import StatusComponent
 from warroom.statuspage.page import PageInfo, PageState, load_page
 from warroom.statuspage.render import local_time, render
@@ -104,7 +106,33 @@ def _message(
     )
 
 
+def _frozen(response: Response) -> tuple[bytes, int, dict[str, str]]:
+    headers = {k: v for k, v in response.headers.items() if k != "content-length"}
+    return bytes(response.body), response.status_code, headers
+
+
+def cached_page(handler: Callable[..., Response]) -> Callable[..., Response]:
+    """Serve the handler's last rendering while the page's data and the second are unchanged."""
+
+    @functools.wraps(handler)
+    def serve(*args: Any, **kwargs: Any) -> Response:
+        request: Request = kwargs["request"]
+        session: Session = kwargs["session"]
+        cache: PageCache | None = getattr(request.app.state, "status_page_cache", None)
+        if cache is None:
+            cache = request.app.state.status_page_cache = PageCache()
+        body, status_code, headers = cache.get_or_render(
+            (request.url.path, request.url.query),
+            page_version(session, _now(request)),
+            lambda: _frozen(handler(*args, **kwargs)),
+        )
+        return Response(body, status_code=status_code, headers=headers)
+
+    return serve
+
+
 @router.get("", response_class=HTMLResponse)
+@cached_page
 def status_page(request: Request, session: SessionDep) -> HTMLResponse:
     """The status page: overall status, incidents, maintenance, components and uptime."""
     state = _state(request, session)
@@ -129,6 +157,7 @@ def status_page(request: Request, session: SessionDep) -> HTMLResponse:
 
 
 @router.get("/history", response_class=HTMLResponse)
+@cached_page
 def history_page(request: Request, session: SessionDep) -> HTMLResponse:
     """Past incidents and maintenance, newest first."""
     incidents = list_public_incidents(session, kind=INCIDENT, limit=100)
@@ -136,6 +165,7 @@ def history_page(request: Request, session: SessionDep) -> HTMLResponse:
 
 
 @router.get("/incidents/{public_id}", response_class=HTMLResponse)
+@cached_page
 def incident_page(public_id: str, request: Request, session: SessionDep) -> HTMLResponse:
     """One incident or maintenance with all its updates."""
     state = _state(request, session)
@@ -148,24 +178,28 @@ def incident_page(public_id: str, request: Request, session: SessionDep) -> HTML
 
 
 @router.get("/api/v2/summary.json")
+@cached_page
 def summary_json(request: Request, session: SessionDep) -> JSONResponse:
     """Statuspage-compatible summary."""
     return _json(shapes.summary_document(_state(request, session)))
 
 
 @router.get("/api/v2/status.json")
+@cached_page
 def status_json(request: Request, session: SessionDep) -> JSONResponse:
     """Statuspage-compatible overall status."""
     return _json(shapes.status_document(_state(request, session)))
 
 
 @router.get("/api/v2/components.json")
+@cached_page
 def components_json(request: Request, session: SessionDep) -> JSONResponse:
     """Statuspage-compatible components."""
     return _json(shapes.components_document(_state(request, session)))
 
 
 @router.get("/api/v2/incidents.json")
+@cached_page
 def incidents_json(request: Request, session: SessionDep) -> JSONResponse:
     """The 50 most recent incidents, whatever their status."""
     state = _state(request, session)
@@ -173,6 +207,7 @@ def incidents_json(request: Request, session: SessionDep) -> JSONResponse:
 
 
 @router.get("/api/v2/incidents/unresolved.json")
+@cached_page
 def unresolved_json(request: Request, session: SessionDep) -> JSONResponse:
     """Incidents not yet resolved."""
     state = _state(request, session)
@@ -180,6 +215,7 @@ def unresolved_json(request: Request, session: SessionDep) -> JSONResponse:
 
 
 @router.get("/api/v2/scheduled-maintenances.json")
+@cached_page
 def maintenances_json(request: Request, session: SessionDep) -> JSONResponse:
     """The 50 most recent scheduled maintenances."""
     state = _state(request, session)
@@ -188,6 +224,7 @@ def maintenances_json(request: Request, session: SessionDep) -> JSONResponse:
 
 
 @router.get("/api/v2/scheduled-maintenances/upcoming.json")
+@cached_page
 def upcoming_json(request: Request, session: SessionDep) -> JSONResponse:
     """Maintenances that have not started."""
     state = _state(request, session)
@@ -196,6 +233,7 @@ def upcoming_json(request: Request, session: SessionDep) -> JSONResponse:
 
 
 @router.get("/api/v2/scheduled-maintenances/active.json")
+@cached_page
 def active_json(request: Request, session: SessionDep) -> JSONResponse:
     """Maintenances in progress."""
     state = _state(request, session)
@@ -203,6 +241,7 @@ def active_json(request: Request, session: SessionDep) -> JSONResponse:
 
 
 @router.get("/history.atom")
+@cached_page
 def atom_feed(request: Request, session: SessionDep) -> Response:
     """Atom feed of public incidents."""
     body = feeds.atom(_info(request), list_public_incidents(session), _now(request))
@@ -210,6 +249,7 @@ def atom_feed(request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/history.rss")
+@cached_page
 def rss_feed(request: Request, session: SessionDep) -> Response:
     """RSS feed of public incidents."""
     body = feeds.rss(_info(request), list_public_incidents(session), _now(request))
