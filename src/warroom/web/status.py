@@ -352,19 +352,36 @@ async def subscribe(request: Request, session: SessionDep) -> Response:
     return _message(request, "Webhook subscribed", "Updates will be POSTed to the URL you gave.")
 
 
-@router.get("/subscriptions/{token}/confirm", response_class=HTMLResponse)
-def confirm_form(token: str, request: Request, session: SessionDep) -> HTMLResponse:
-    """A button that confirms (a GET changes nothing, so link scanners confirm nothing)."""
+def _token_form(
+    request: Request,
+    session: Session,
+    token: str,
+    verb: str,
+    words: tuple[str, str],
+    button: str,
+) -> HTMLResponse:
+    """A page with one button that POSTs ``verb`` for a subscription token, if it is known."""
     try:
         subscribers.by_token(session, token)
     except NotFound as exc:
         return _message(request, "Link not valid", exc.detail, status=404)
-    return _message(
+    action = f"{_info(request).url}/subscriptions/{token}/{verb}"
+    return _message(request, *words, action=action, button=button)
+
+
+@router.get("/subscriptions/{token}/confirm", response_class=HTMLResponse)
+def confirm_form(token: str, request: Request, session: SessionDep) -> HTMLResponse:
+    """A button that confirms (a GET changes nothing, so link scanners confirm nothing)."""
+    return _token_form(
         request,
-        "Confirm your subscription",
-        "Press the button to start receiving status updates by email.",
-        action=f"{_info(request).url}/subscriptions/{token}/confirm",
-        button="Confirm subscription",
+        session,
+        token,
+        "confirm",
+        (
+            "Confirm your subscription",
+            "Press the button to start receiving status updates by email.",
+        ),
+        "Confirm subscription",
     )
 
 
@@ -382,16 +399,13 @@ def confirm(token: str, request: Request, session: SessionDep) -> HTMLResponse:
 @router.get("/subscriptions/{token}/unsubscribe", response_class=HTMLResponse)
 def unsubscribe_form(token: str, request: Request, session: SessionDep) -> HTMLResponse:
     """A button that unsubscribes."""
-    try:
-        subscribers.by_token(session, token)
-    except NotFound as exc:
-        return _message(request, "Link not valid", exc.detail, status=404)
-    return _message(
+    return _token_form(
         request,
+        session,
+        token,
+        "unsubscribe",
+        ("Unsubscribe", "Press the button to stop receiving status updates."),
         "Unsubscribe",
-        "Press the button to stop receiving status updates.",
-        action=f"{_info(request).url}/subscriptions/{token}/unsubscribe",
-        button="Unsubscribe",
     )
 
 
