@@ -83,6 +83,8 @@ class CadenceModule:
         rows = {(r.incident_id, r.audience): r for r in session.scalars(fresh)}
         paged = outbox.users_sent(session, [i.id for i in due])
         change = Change(actor=SYSTEM, clock=FixedClock(now))
+        # Counted are incidents this engine changed: another may have done the rest meanwhile.
+        changed: set[int] = set()
         for incident in due:
             level = self.scheme.find(incident.severity)
             for audience in AUDIENCES:
@@ -93,13 +95,16 @@ class CadenceModule:
                     )
                     session.add(row)
                     _rebase(row, incident, level, base=incident.detected_at, now=now)
+                    changed.add(incident.id)
                 elif _basis(row) != _wanted(row, incident):
                     # A new severity, a reopen or a change of audience: the schedule starts now.
                     _rebase(row, incident, level, base=now, now=now)
+                    changed.add(incident.id)
                 if row.next_due_at is not None and row.next_due_at <= now:
                     _remind(session, change, incident, row, level, paged[incident.id])
+                    changed.add(incident.id)
         session.flush()
-        return len(due)
+        return len(changed)
 
 
 def _applies(row: CommsCadence, incident: Incident) -> bool:
