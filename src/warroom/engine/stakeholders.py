@@ -69,14 +69,16 @@ class StakeholdersModule:
         handles = {t["user"] for r in rules for t in r.notify if "user" in t}
         users = {u.handle: u for u in session.scalars(select(User).where(User.handle.in_(handles)))}
         change = Change(actor=SYSTEM, clock=FixedClock(now))
+        # Counted are incidents this engine moved on: another may have just done the rest.
+        moved = 0
         for incident in due:
             state = known.get(incident.id)
             if state is None:
                 state = IncidentStakeholders(incident_id=incident.id, informed=[])
                 session.add(state)
-            _advance(session, change, incident, state, rules, matrix, users)
+            moved += _advance(session, change, incident, state, rules, matrix, users)
         session.flush()
-        return len(due)
+        return moved
 
 
 def _recipients(incident: Incident, rule: StakeholderRule, users: dict[str, User]) -> list[User]:
@@ -99,9 +101,12 @@ def _advance(
     rules: Sequence[StakeholderRule],
     matrix: str,
     users: dict[str, User],
-) -> None:
+) -> bool:
+    """Inform whoever is due; whether the incident was new here, re-based or anyone informed."""
     now = change.now()
-    if state.severity != incident.severity or state.matrix != matrix:
+    informed_before = len(state.informed or [])
+    changed = state.severity != incident.severity or state.matrix != matrix
+    if changed:
         # A new severity or matrix: its rules for ages already passed apply at once.
         state.severity, state.matrix, state.covered_seconds = incident.severity, matrix, -1
     age = int((now - incident.detected_at).total_seconds())
@@ -135,3 +140,4 @@ def _advance(
     pending = [r.after_seconds for r in mine if r.after_seconds > state.covered_seconds]
     state.next_at = incident.detected_at + timedelta(seconds=min(pending)) if pending else None
     state.updated_at = now
+    return changed or len(informed) > informed_before
