@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -12,7 +13,7 @@ from warroom.cli.state import state_of
 from warroom.durations import parse_duration
 from warroom.errors import ValidationFailed
 from warroom.notifications.probe import send_test
-from warroom.users import contacts, service
+from warroom.users import contacts, service, sign_in
 from warroom.users.schemas import ContactTestOut, contact_view, token_view, user_view
 
 user_app = typer.Typer(help="Users: the people warroom pages and credits.", no_args_is_help=True)
@@ -44,6 +45,7 @@ def create_user(
     name: Annotated[str, typer.Option(help="full name")],
     email: Annotated[str, typer.Option()],
     time_zone: Annotated[str, typer.Option("--time-zone", help="IANA name")] = "UTC",
+    role: Annotated[str, typer.Option(help="web role: viewer, responder or admin")] = "responder",
     as_json: JsonFlag = False,
 ) -> None:
     """Add a user."""
@@ -56,6 +58,7 @@ def create_user(
             name=name,
             email=email,
             time_zone=time_zone,
+            role=role,
         )
         view = user_view(user)
     if as_json:
@@ -64,6 +67,39 @@ def create_user(
         console.print(
             escape(f"created user {view.handle} ({view.name} <{view.email}>, {view.time_zone})")
         )
+
+
+def _read_password() -> str:
+    """The new password: prompted twice on a terminal, else the first line of stdin."""
+    if sys.stdin.isatty():
+        password: str = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@user_app.command("set-password")
+def set_password(ctx: typer.Context, handle: Annotated[str, typer.Argument()]) -> None:
+    """Set a user's web sign-in password (read from stdin when it is not a terminal)."""
+    password = _read_password()
+    state = state_of(ctx)
+    with state.session() as session:
+        user = service.get_user(session, handle)
+        sign_in.set_password(session, change=state.change(session), user=user, password=password)
+    console.print(escape(f"password set for {user.handle}; they can sign in at /login"))
+
+
+@user_app.command("set-role")
+def set_role(
+    ctx: typer.Context,
+    handle: Annotated[str, typer.Argument()],
+    role: Annotated[str, typer.Argument(help="viewer, responder or admin")],
+) -> None:
+    """Set what a user may do in the web UI."""
+    state = state_of(ctx)
+    with state.session() as session:
+        user = service.get_user(session, handle)
+        sign_in.set_role(session, change=state.change(session), user=user, role=role)
+    console.print(escape(f"{user.handle} is now a {user.role}"))
 
 
 @user_app.command("list")
@@ -77,8 +113,8 @@ def list_users(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         return
     table(
         None,
-        ["handle", "name", "email", "time zone"],
-        [[v.handle, v.name, v.email, v.time_zone] for v in views],
+        ["handle", "name", "email", "time zone", "role"],
+        [[v.handle, v.name, v.email, v.time_zone, v.role] for v in views],
     )
 
 

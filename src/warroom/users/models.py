@@ -22,6 +22,11 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # What the user may do when signed in to the web UI: viewer, responder or admin.
+    role: Mapped[str] = mapped_column(String(16), default="responder", server_default="responder")
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    failed_sign_ins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     contact_methods: Mapped[list[ContactMethod]] = relationship(
         back_populates="user",
@@ -90,3 +95,18 @@ class AuditEntry(Base):
 @event.listens_for(AuditEntry, "before_delete")
 def _audit_is_append_only(mapper: Mapper[AuditEntry], connection: Any, entry: Any) -> None:
     raise TypeError("audit entries are append-only")
+
+
+class WebSession(Base):
+    """A signed-in browser; only the SHA-256 of its cookie is stored."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(lazy="joined")

@@ -20,6 +20,7 @@ class UserCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     email: str = Field(min_length=3, max_length=320)
     time_zone: str = Field(default="UTC", max_length=64)
+    role: str = Field(default="responder", description="web UI role: viewer, responder or admin")
 
 
 _DELAY = (
@@ -103,6 +104,7 @@ class UserOut(BaseModel):
     name: str
     email: str
     time_zone: str
+    role: str
     created_at: datetime
     contact_methods: list[ContactMethodOut]
 
@@ -177,6 +179,7 @@ def user_view(user: User) -> UserOut:
         name=user.name,
         email=user.email,
         time_zone=user.time_zone,
+        role=user.role,
         created_at=user.created_at,
         contact_methods=[contact_view(m) for m in user.contact_methods],
     )

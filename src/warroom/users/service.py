@@ -51,6 +51,7 @@ def create_user(
     name: str,
     email: str,
     time_zone: str = "UTC",
+    role: str = "responder",
 ) -> User:
     """Add a user; handles and emails are unique."""
     handle = handle.strip().lower()
@@ -59,12 +60,21 @@ def create_user(
             "handle", "use 1-64 lowercase letters, digits, '.', '_' or '-'"
         )
     email = _check_profile(name, email, time_zone)
+    try:
+        web_role = Role.parse(role).name
+    except ValueError as exc:
+        raise ValidationFailed.for_field("role", str(exc)) from None
     if session.scalar(select(User.id).where(User.handle == handle)) is not None:
         raise Conflict(f"a user with handle {handle!r} already exists")
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(f"a user with email {email!r} already exists")
     user = User(
-        handle=handle, name=name.strip(), email=email, time_zone=time_zone, created_at=change.now()
+        handle=handle,
+        name=name.strip(),
+        email=email,
+        time_zone=time_zone,
+        role=web_role,
+        created_at=change.now(),
     )
     session.add(user)
     session.flush()
@@ -73,7 +83,7 @@ def create_user(
         change=change,
         action="user.create",
         target=f"user:{handle}",
-        data={"name": user.name, "email": email, "time_zone": time_zone},
+        data={"name": user.name, "email": email, "time_zone": time_zone, "role": web_role},
     )
     return user
 

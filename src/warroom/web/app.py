@@ -8,6 +8,7 @@ import threading
 import uuid
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,6 +42,9 @@ from warroom.web.api import (
     statuspage,
     users,
 )
+from warroom.web.ui import auth as ui_auth
+from warroom.web.ui import incidents as ui_incidents
+from warroom.web.ui.render import STATIC, html_error
 
 log = logging.getLogger(__name__)
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
@@ -152,7 +156,8 @@ def create_app(
     app.state.rate_limiter = RateLimiter()
     app.state.ingest_rate_limit = settings.ingest_rate_limit_per_minute
     app.state.sns_certificates = certificates_from(settings.sns_cert_dir)
-    problems.install(app)
+    problems.install(app, html_error=html_error)
+    ui_auth.install(app.add_exception_handler)
     app.add_middleware(IngestFastPath, ingest=ingest.FAST_ROUTES)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
@@ -176,6 +181,9 @@ def create_app(
         statuspage,
         status,
         ingest,
+        ui_auth,
+        ui_incidents,
     ):
         app.include_router(module.router)
+    app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
     return app

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException
 
@@ -58,8 +58,14 @@ def _field_name(location: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
-async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+HtmlError = Callable[[Request, int, str, str], Response]
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, WarroomError)
+    html_error: HtmlError | None = getattr(request.app.state, "html_error", None)
+    if html_error is not None and getattr(request.state, "signed_in", None) is not None:
+        return html_error(request, exc.status, exc.title, exc.detail)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
     return problem(exc.status, exc.detail, title=exc.title, headers=headers, **exc.extra())
 
@@ -109,8 +115,9 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(500, "an unexpected error occurred; it was logged")
 
 
-def install(app: FastAPI) -> None:
-    """Register the handlers that turn every error into a problem document."""
+def install(app: FastAPI, html_error: HtmlError | None = None) -> None:
+    """Register the handlers that turn every error into a problem document (a page in the UI)."""
+    app.state.html_error = html_error
     app.add_exception_handler(WarroomError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
