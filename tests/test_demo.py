@@ -27,6 +27,7 @@ from warroom.oncall import service as oncall
 from warroom.postmortems.models import ActionItem
 from warroom.runbooks.suggest import checklist
 from warroom.statuspage.models import StatusComponent, StatusIncident
+from warroom.users import sign_in
 from warroom.users.service import authenticate
 
 
@@ -78,6 +79,10 @@ def test_demo_covers_severities_and_statuses_and_is_seeded_once(
     session.commit()
     assert second.summary == "existing data kept"
     assert second.admin_token != first.admin_token
+    assert (first.web_login, second.web_login) == ("alice", "alice")
+    assert second.web_password != first.web_password
+    signed = sign_in.sign_in(session, login="alice", password=second.web_password, now=clock.now())
+    assert signed.user.role == "admin"
     assert second.integration_key != first.integration_key
     assert session.scalar(select(func.count()).select_from(Incident)) == len(STORIES) + 1
     assert len(USERS) == 4

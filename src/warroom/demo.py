@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib.resources import files
@@ -30,6 +31,7 @@ from warroom.runbooks.library import import_runbook
 from warroom.services.service import create_service, list_services
 from warroom.severity import SeverityScheme
 from warroom.sources import alertmanager
+from warroom.users import sign_in
 from warroom.users.models import User
 from warroom.users.service import create_token, create_user
 
@@ -39,6 +41,8 @@ USERS = (
     ("carmen", "Carmen Ortiz", "carmen@example.com", "America/New_York"),
     ("dmitri", "Dmitri Volkov", "dmitri@example.com", "UTC"),
 )
+
+DEMO_ADMIN = "alice"
 
 
 @dataclass
@@ -382,6 +386,9 @@ class DemoResult:
     summary: str
     admin_token: str
     integration_key: str | None = None
+    # The demo admin's web sign-in (fresh on every run, like the token).
+    web_login: str = ""
+    web_password: str = ""
 
 
 def _play(session: Session, story: Story, clock: FakeClock, settings: Settings) -> None:
@@ -457,6 +464,7 @@ def seed_demo(session: Session, *, clock: Clock, settings: Settings) -> DemoResu
                     name=name,
                     email=email,
                     time_zone=time_zone,
+                    role="admin" if handle == DEMO_ADMIN else "responder",
                 )
         _seed_schedule(session, setup)
         _seed_escalation(session, setup)
@@ -483,4 +491,15 @@ def seed_demo(session: Session, *, clock: Clock, settings: Settings) -> DemoResu
     demo_integration = session.scalar(select(Integration).where(Integration.name == INTEGRATION))
     if demo_integration is not None:
         key = integrations.rotate_key(session, change=setup, integration=demo_integration)
-    return DemoResult(summary=seeded, admin_token=issued.secret, integration_key=key)
+    password = ""
+    web_admin = session.scalar(select(User).where(User.handle == DEMO_ADMIN))
+    if web_admin is not None:
+        password = secrets.token_urlsafe(12)
+        sign_in.set_password(session, change=setup, user=web_admin, password=password)
+    return DemoResult(
+        summary=seeded,
+        admin_token=issued.secret,
+        integration_key=key,
+        web_login=DEMO_ADMIN if password else "",
+        web_password=password,
+    )

@@ -60,6 +60,12 @@ def serve(
     if demo:
         console.print("admin token for this demo (use it as `Authorization: Bearer <token>`):")
         print(result.admin_token, flush=True)
+        if result.web_password:
+            console.print(
+                f"sign in to the web UI at {settings.base_url}/login as "
+                f"[bold]{result.web_login}[/], password:"
+            )
+            print(result.web_password, flush=True)
     worker = None
     if loop is not None:
         listen_for_wakes(state.engine, loop, stop)
