@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from tests.browser import ARTIFACTS, CHROMIUM, need_browser, serving
 from tests.channels.conftest import free_port
 from tests.statuspage.conftest import DeclareIncident
 from warroom.change import Change
@@ -23,46 +19,16 @@ from warroom.statuspage import components, service
 from warroom.statuspage.models import StatusComponent
 from warroom.web.app import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).parents[1] / "artifacts"
-
-
-def _need_browser() -> None:
-    """Skip without Chromium or Playwright, except in CI where the browser test must run."""
-    missing = None
-    if not CHROMIUM.exists():
-        missing = f"{CHROMIUM} is missing (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            missing = "playwright is not installed (pip install -e '.[dev]')"
-    if missing is None:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"the browser test must run in CI: {missing}")
-    pytest.skip(missing)
-
 
 @pytest.fixture
 def served(settings: Settings, clock: FakeClock, engine: Engine) -> Iterator[str]:
     """The real app under uvicorn on 127.0.0.1; yields its status page URL."""
-    _need_browser()
+    need_browser()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     app = create_app(settings.model_copy(update={"public_url": base}), clock=clock, engine=engine)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    try:
+    with serving(app, port):
         yield f"{base}/status"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture
