@@ -117,7 +117,7 @@ def build_report(
     session: Session, *, scheme: SeverityScheme, query: ReportQuery, now: datetime
 ) -> AnalyticsReport:
     """Every figure of the report; SLA targets still open are judged at ``now``."""
-    incidents = _incident_facts(session, query)
+    incidents = incident_facts(session, query)
     levels = [scheme.get(query.severity)] if query.severity else list(scheme.levels)
     return AnalyticsReport(
         start=query.start,
@@ -145,7 +145,8 @@ def _incident_conditions(query: ReportQuery) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _incident_facts(session: Session, query: ReportQuery) -> list[IncidentFacts]:
+def incident_facts(session: Session, query: ReportQuery) -> list[IncidentFacts]:
+    """The figures' columns of every incident the query covers, in one query."""
     rows = session.execute(
         select(
             Incident.severity,

@@ -55,6 +55,14 @@ def set_password(session: Session, *, change: Change, user: User, password: str)
     )
 
 
+def unlock(session: Session, *, change: Change, user: User) -> None:
+    """Lift ``user``'s sign-in lockout and forget their failed attempts."""
+    user.failed_sign_ins, user.locked_until = 0, None
+    audit.record(
+        session, change=change, action="user.unlock", target=f"user:{user.handle}", data={}
+    )
+
+
 def set_role(session: Session, *, change: Change, user: User, role: str) -> None:
     """Give ``user`` the web role ``role`` (viewer, responder or admin)."""
     try:

@@ -42,8 +42,16 @@ from warroom.web.api import (
     statuspage,
     users,
 )
+from warroom.web.ui import admin as ui_admin
+from warroom.web.ui import analytics as ui_analytics
 from warroom.web.ui import auth as ui_auth
+from warroom.web.ui import declare as ui_declare
+from warroom.web.ui import incident_actions as ui_incident_actions
+from warroom.web.ui import incident_page as ui_incident_page
 from warroom.web.ui import incidents as ui_incidents
+from warroom.web.ui import oncall as ui_oncall
+from warroom.web.ui import runbooks as ui_runbooks
+from warroom.web.ui import services as ui_services
 from warroom.web.ui.render import STATIC, html_error
 
 log = logging.getLogger(__name__)
@@ -182,7 +190,15 @@ def create_app(
         status,
         ingest,
         ui_auth,
+        ui_declare,
         ui_incidents,
+        ui_incident_page,
+        ui_incident_actions,
+        ui_oncall,
+        ui_services,
+        ui_admin,
+        ui_runbooks,
+        ui_analytics,
     ):
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")

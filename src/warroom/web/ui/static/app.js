@@ -85,3 +85,41 @@
       .finally(function () { refreshing = false; });
   });
 })();
+
+// Declare form: as the impact answers change, fetch the suggested severity and pre-select it.
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-assess]");
+  if (!form || !window.fetch) return;
+  var answers = form.querySelector("[data-assess-answers]");
+  var level = form.querySelector("#severity");
+  var timer = null;
+  var asked = 0;
+
+  function ask() {
+    var query = new URLSearchParams();
+    answers.querySelectorAll("input").forEach(function (input) {
+      if (input.type === "checkbox") { if (input.checked) query.set(input.name, input.value); }
+      else query.set(input.name, input.value);
+    });
+    var mine = ++asked;
+    fetch(form.getAttribute("data-assess") + "?" + query.toString(), { credentials: "same-origin" })
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        if (mine !== asked) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("assessment");
+        var old = document.getElementById("assessment");
+        if (!fresh || !old) return;
+        // Swap the contents, not the element, so screen readers announce the live region's change.
+        old.replaceChildren.apply(old, Array.prototype.slice.call(fresh.childNodes));
+        var suggested = fresh.getAttribute("data-level");
+        old.setAttribute("data-level", suggested || "");
+        if (suggested && level) level.value = suggested;
+      })
+      .catch(function () { /* the Suggest severity button still works */ });
+  }
+
+  function soon() { window.clearTimeout(timer); timer = window.setTimeout(ask, 300); }
+  answers.addEventListener("input", soon);
+  answers.addEventListener("change", soon);
+})();
