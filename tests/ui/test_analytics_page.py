@@ -378,3 +378,24 @@ def test_chart_text_is_escaped():
     assert "&lt;script&gt;" in drawn
     assert "<b>" not in drawn
     assert "&amp;" in drawn
+
+
+def test_the_figures_are_kept_until_an_incident_changes(
+    browser: Browser, session: Session, change: Change, clock: FakeClock
+):
+    viewer = browser("vera")
+    assert "No incidents in this period" in viewer.get("/analytics").text
+    assert "No incidents in this period" in viewer.get("/analytics").text  # kept, same minute
+    create_service(session, change=change, name="checkout")
+    incidents.declare(
+        session,
+        change=change,
+        scheme=DEFAULT_SCHEME,
+        title="Checkout down",
+        severity="P1",
+        service="checkout",
+    )
+    session.commit()
+    html = viewer.get("/analytics").text  # the same minute, but an incident was added
+    assert "No incidents in this period" not in html
+    assert '<p class="figure" id="incident-total">1</p>' in html

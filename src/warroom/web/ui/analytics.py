@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from warroom.analytics import service as analytics
@@ -25,6 +26,7 @@ from warroom.analytics.schemas import (
 from warroom.durations import format_duration
 from warroom.errors import ValidationFailed
 from warroom.incidents.models import Incident
+from warroom.notifications.models import Notification
 from warroom.services.models import Service
 from warroom.severity import SeverityScheme
 from warroom.web.deps import SchemeDep, SessionDep
@@ -245,6 +247,55 @@ def draw(found: Figures) -> dict[str, Markup]:
     }
 
 
+class FiguresCache:
+    """Drawn figures per period and service, kept while no incident or page changes (≤ 1 min)."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self.entries: OrderedDict[tuple[Any, ...], tuple[Figures, dict[str, Markup]]] = (
+            OrderedDict()
+        )
+        self.lock = threading.Lock()
+
+    def figures(
+        self,
+        session: Session,
+        scheme: SeverityScheme,
+        now: datetime,
+        weeks: int,
+        service: str | None,
+    ) -> tuple[Figures, dict[str, Markup]]:
+        """The figures and their charts, computed again only when the data or the minute moved."""
+        incidents = session.execute(
+            select(func.count(Incident.id), func.max(Incident.updated_at))
+        ).one()
+        pages = session.scalar(select(func.max(Notification.id)))
+        key = (weeks, service, now.replace(second=0, microsecond=0), *incidents, pages)
+        with self.lock:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                return self.entries[key]
+        found = figures(session, scheme, now, weeks, service)
+        drawn = draw(found) if found.counts.total else {}
+        with self.lock:
+            self.entries[key] = (found, drawn)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        return found, drawn
+
+
+def _cache(request: Request) -> FiguresCache:
+    state = request.app.state
+    with _CACHE_LOCK:
+        if not hasattr(state, "analytics_figures"):
+            state.analytics_figures = FiguresCache()
+    cache: FiguresCache = state.analytics_figures
+    return cache
+
+
+_CACHE_LOCK = threading.Lock()
+
+
 @router.get("/analytics", response_class=HTMLResponse)
 def analytics_page(
     request: Request, session: SessionDep, scheme: SchemeDep, who: SignedInDep
@@ -268,6 +319,7 @@ def analytics_page(
         return page(
             request, "analytics.html.j2", 422, problem=failed.errors[0], found=None, **context
         )
-    found = figures(session, scheme, request.app.state.clock.now(), weeks, service)
-    drawn = draw(found) if found.counts.total else {}
+    found, drawn = _cache(request).figures(
+        session, scheme, request.app.state.clock.now(), weeks, service
+    )
     return page(request, "analytics.html.j2", problem=None, found=found, drawn=drawn, **context)
