@@ -81,7 +81,10 @@ def main() -> int:
     upgrade(engine)
     with transaction(make_session_factory(engine)) as session:
         result = seed_demo(session, clock=SystemClock(), settings=settings)
-        first = session.scalar(select(Incident.ref).order_by(Incident.severity, Incident.id))
+        still_open = Incident.resolved_at.is_(None)
+        first = session.scalar(
+            select(Incident.ref).where(still_open).order_by(Incident.severity, Incident.id)
+        )
         runbook_id = session.scalar(select(Runbook.id).order_by(Runbook.id))
     server = _serve(settings, args.port)
     problems: list[str] = []

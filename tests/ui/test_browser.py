@@ -131,3 +131,53 @@ def test_declare_acknowledge_follow_the_runbook_update_and_resolve_while_a_viewe
     )
     assert overflow <= 0, f"the incident page scrolls sideways at 375 px ({overflow} px)"
     assert problems == []
+
+
+UNLABELLED_FIELDS = """
+[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+  .filter(field => !(field.labels && field.labels.length) && !field.getAttribute('aria-label'))
+  .map(field => field.name || field.id || field.outerHTML.slice(0, 60))
+"""
+
+
+def test_every_main_page_at_phone_width_is_labelled_fits_and_logs_no_errors(
+    base_url: str, chromium: Browser
+):
+    problems: list[str] = []
+    _, ada = _signed_in(chromium, base_url, "ada", problems, width=375)
+    ada.get_by_role("link", name="Declare incident").click()
+    ada.get_by_label("Title").fill("Search is slow")
+    ada.get_by_label("Level").select_option("P3")
+    ada.get_by_role("button", name="Declare").click()
+    incident = ada.url.removeprefix(base_url)
+    pages = (
+        "/incidents",
+        incident,
+        "/incidents/new",
+        "/oncall",
+        "/services",
+        "/services/checkout",
+        "/runbooks",
+        "/runbooks/1",
+        "/analytics",
+        "/admin",
+        "/admin/users",
+        "/admin/policies",
+        "/admin/schedules",
+    )
+    for path in pages:
+        answer = ada.goto(f"{base_url}{path}")
+        assert answer is not None
+        assert answer.status == 200, path
+        assert ada.evaluate(UNLABELLED_FIELDS) == [], path
+        assert ada.locator("h1").count() == 1, path
+        overflow = ada.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{path} scrolls sideways at 375 px ({overflow} px)"
+    ada.goto(f"{base_url}/incidents")
+    ada.keyboard.press("Tab")  # the skip link comes first and leads to the content
+    assert ada.evaluate("document.activeElement.textContent") == "Skip to content"
+    ada.keyboard.press("Shift+Slash")
+    expect(ada.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+    assert problems == []

@@ -116,7 +116,7 @@ def test_paging_shows_the_escalation_who_was_paged_and_who_acknowledged(
     clock.advance(minutes=1)
     assert post_form(alice, ref, "escalate").status_code == 303
     paged = _section(alice.get(f"/incidents/{ref}").text, "incident-paging")
-    assert "<td>Alice</td>" in paged
+    assert "<strong>Alice</strong>" in paged
     assert "delivery-pending" in paged
     assert "step 1, round 1" in paged
     assert "step 2 of 2" in paged

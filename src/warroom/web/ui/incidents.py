@@ -98,7 +98,7 @@ def _filtered(request: Request, who: SignedIn) -> tuple[Select[Any], dict[str, s
 def incidents_page(
     request: Request, session: SessionDep, scheme: SchemeDep, who: SignedInDep
 ) -> HTMLResponse:
-    """Open and recent incidents, filtered, most severe and newest first."""
+    """Open and recent incidents, filtered, newest first."""
     query, chosen = _filtered(request, who)
     before = request.query_params.get("before", "")
     if before.isdigit():
