@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from functools import cache
 
 import pytest
 from fastapi.testclient import TestClient
@@ -26,6 +27,12 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
+@cache
+def _password_hash() -> str:
+    """PASSWORD hashed once per run: argon2 is slow on purpose, and every UI test signs in."""
+    return sign_in.hash_password(PASSWORD)
+
+
 @pytest.fixture
 def web_users(session: Session, change: Change) -> dict[str, str]:
     """ada (admin), alice (responder) and vera (viewer), all with PASSWORD."""
@@ -39,7 +46,7 @@ def web_users(session: Session, change: Change) -> dict[str, str]:
             email=f"{handle}@example.com",
             role=role,
         )
-        sign_in.set_password(session, change=change, user=user, password=PASSWORD)
+        user.password_hash = _password_hash()
     session.commit()
     return roles
 

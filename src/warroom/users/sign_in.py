@@ -39,6 +39,11 @@ class StartedSession:
     user: User
 
 
+def hash_password(password: str) -> str:
+    """The stored form of a password: an argon2 hash with its own salt."""
+    return _hasher.hash(password)
+
+
 def set_password(session: Session, *, change: Change, user: User, password: str) -> None:
     """Store a new password hash for ``user``; clears any lockout and ends their sessions."""
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -47,7 +52,7 @@ def set_password(session: Session, *, change: Change, user: User, password: str)
         )
     if len(password) > 1024:
         raise ValidationFailed.for_field("password", "must be at most 1024 characters long")
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = hash_password(password)
     user.failed_sign_ins, user.locked_until = 0, None
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     audit.record(

@@ -19,6 +19,7 @@ from warroom.pipeline import followups
 from warroom.runbooks import suggest
 from warroom.severity import SeverityScheme
 from warroom.web.deps import SchemeDep, SessionDep
+from warroom.web.ui import form_values
 from warroom.web.ui.auth import FormDep, ResponderDep, SignedIn, change_by
 
 router = APIRouter(include_in_schema=False)
@@ -28,14 +29,8 @@ VAR_PREFIX = "var_"
 
 
 def text_field(form: FormData, name: str, *, required: bool = True, limit: int = MAX_SHORT) -> str:
-    """A posted text field, trimmed; missing, empty (when required) or too long is a 422."""
-    raw = form.get(name)
-    value = raw.strip() if isinstance(raw, str) else ""
-    if required and not value:
-        raise ValidationFailed.for_field(name, "must not be empty")
-    if len(value) > limit:
-        raise ValidationFailed.for_field(name, f"must be at most {limit} characters")
-    return value
+    """A posted text field, trimmed; by default required and short."""
+    return form_values.text(form, name, required=required, limit=limit)
 
 
 def _back(incident: Incident, section: str = "") -> RedirectResponse:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from urllib.parse import quote
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,6 +20,7 @@ from warroom.oncall.models import Schedule
 from warroom.oncall.service import OnCall, Shift
 from warroom.users.models import User
 from warroom.web.deps import SessionDep
+from warroom.web.ui import form_values
 from warroom.web.ui.auth import FormDep, ResponderDep, SignedIn, SignedInDep, change_by
 from warroom.web.ui.render import page
 
@@ -63,10 +64,7 @@ class ScheduleView:
 
 def user_zone(user: User) -> ZoneInfo:
     """The user's time zone (UTC if it is not a zone this machine knows)."""
-    try:
-        return ZoneInfo(user.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return form_values.zone(user.time_zone)
 
 
 def _midnights(first: date, zone: ZoneInfo, count: int) -> list[datetime]:
@@ -195,16 +193,10 @@ def oncall_page(request: Request, session: SessionDep, who: SignedInDep) -> HTML
 
 def _local_input(raw: str, zone: ZoneInfo, field: str, errors: dict[str, str]) -> datetime | None:
     """A ``datetime-local`` value as an instant read in ``zone``, or None with a message."""
-    if not raw:
-        errors[field] = "enter a date and time"
-        return None
     try:
-        given = datetime.fromisoformat(raw)
-        if given.tzinfo is not None:
-            return given.astimezone(UTC)
-        return to_utc(given, zone)
-    except (ValueError, OverflowError):
-        errors[field] = "enter a date and time such as 2025-11-03T09:00"
+        return form_values.parse_local(raw, zone, field)
+    except ValidationFailed as failed:
+        errors[field] = failed.errors[0].message
         return None
 
 
