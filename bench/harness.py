@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -79,3 +81,17 @@ def throwaway_postgres(server_url: str, purpose: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def on_both_databases(
+    bench: Callable[[str, str, argparse.Namespace, Path], None],
+    args: argparse.Namespace,
+    purpose: str,
+) -> None:
+    """Run ``bench`` on a fresh SQLite file, then on a throwaway PostgreSQL database if given."""
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        bench(f"sqlite:///{workdir}/bench.db", "SQLite", args, workdir)
+        if args.database_url:
+            with throwaway_postgres(args.database_url, purpose) as url:
+                bench(url, "PostgreSQL", args, workdir)

@@ -14,12 +14,11 @@ import argparse
 import asyncio
 import os
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
-from harness import BIN, cli, free_port, start, stop, throwaway_postgres
+from harness import BIN, cli, free_port, on_both_databases, start, stop
 
 ENDPOINTS = (
     "/healthz",
@@ -150,13 +149,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--incidents", type=int, default=300, help="public incidents to seed")
     parser.add_argument("--database-url", help="a PostgreSQL server to make a throwaway db on")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        bench(f"sqlite:///{workdir}/bench.db", "SQLite", args, workdir)
-        if args.database_url:
-            with throwaway_postgres(args.database_url, "status") as url:
-                bench(url, "PostgreSQL", args, workdir)
+    on_both_databases(bench, parser.parse_args(), "status")
 
 
 if __name__ == "__main__":

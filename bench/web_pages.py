@@ -15,13 +15,12 @@ import os
 import re
 import statistics
 import subprocess
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from harness import BIN, cli, free_port, start, stop, throwaway_postgres
+from harness import BIN, cli, free_port, on_both_databases, start, stop
 from sqlalchemy import create_engine, insert, select
 
 from warroom.incidents.models import Incident, IncidentRole, TimelineEntry
@@ -187,13 +186,7 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=30, help="requests per page")
     parser.add_argument("--database-url", help="a PostgreSQL server to make a throwaway db on")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        bench(f"sqlite:///{workdir}/bench.db", "SQLite", args, workdir)
-        if args.database_url:
-            with throwaway_postgres(args.database_url, "web") as url:
-                bench(url, "PostgreSQL", args, workdir)
+    on_both_databases(bench, parser.parse_args(), "web")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib.resources import files
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,17 +17,14 @@ from warroom.alerts.models import Integration
 from warroom.change import Change
 from warroom.clock import Clock, FakeClock
 from warroom.config import Settings
+from warroom.demo_oncall import seed_escalation, seed_schedule
 from warroom.demo_page import add_action_item, post_update, seed_status_page
-from warroom.escalation import policies
 from warroom.incidents import service
 from warroom.incidents.models import Incident
-from warroom.oncall import service as oncall
-from warroom.oncall.layers import LayerSpec, RestrictionSpec
 from warroom.pipeline.apply import PipelineSettings, Submission, apply
 from warroom.pipeline.route import known
 from warroom.runbooks import suggest
 from warroom.runbooks.library import import_runbook
-from warroom.services.service import create_service, list_services
 from warroom.severity import SeverityScheme
 from warroom.sources import alertmanager
 from warroom.users import sign_in
@@ -260,80 +256,6 @@ STORIES = (
 )
 
 
-SCHEDULE = "platform-primary"
-
-
-def _seed_schedule(session: Session, change: Change) -> None:
-    """A weekly Paris rotation, a business-hours layer on top and an override tomorrow."""
-    if any(s.name == SCHEDULE for s in oncall.list_schedules(session)):
-        return
-    now = change.now()
-    today = now.astimezone(ZoneInfo("Europe/Paris")).date()
-    monday = today - timedelta(days=today.weekday() + 21)
-    schedule = oncall.create_schedule(
-        session,
-        change=change,
-        name=SCHEDULE,
-        time_zone="Europe/Paris",
-        description="Platform team: primary on call.",
-        layers=[
-            LayerSpec(
-                name="weekly",
-                kind="weekly",
-                handoff=f"{monday.isoformat()}T09:00",
-                users=["alice", "bikram", "carmen"],
-            ),
-            LayerSpec(
-                name="business-hours",
-                kind="daily",
-                handoff=f"{monday.isoformat()}T09:00",
-                users=["dmitri", "carmen"],
-                restrictions=[
-                    RestrictionSpec(
-                        days=["mon", "tue", "wed", "thu", "fri"], start="09:00", end="18:00"
-                    )
-                ],
-            ),
-        ],
-    )
-    start = now.replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
-    oncall.add_override(
-        session,
-        change=change,
-        schedule=schedule,
-        user_handle="bikram",
-        start=start,
-        end=start + timedelta(hours=4),
-    )
-
-
-def _seed_escalation(session: Session, change: Change) -> None:
-    """Policy ``platform`` (primary on call, then dmitri, then the commander) for ``checkout``."""
-    if any(p.name == "platform" for p in policies.list_policies(session)) or any(
-        s.name == "checkout" for s in list_services(session)
-    ):
-        return
-    policies.create_policy(
-        session,
-        change=change,
-        name="platform",
-        description="Platform team: primary, then the platform lead, then the commander.",
-        repeat=1,
-        steps=[
-            policies.StepSpec("0s", [{"schedule": SCHEDULE}]),
-            policies.StepSpec("15m", [{"user": "dmitri"}]),
-            policies.StepSpec("30m", [{"role": "incident_commander"}]),
-        ],
-    )
-    create_service(
-        session,
-        change=change,
-        name="checkout",
-        description="The shop's checkout.",
-        escalation_policy="platform",
-    )
-
-
 INTEGRATION = "demo-alertmanager"
 
 
@@ -466,8 +388,8 @@ def seed_demo(session: Session, *, clock: Clock, settings: Settings) -> DemoResu
                     time_zone=time_zone,
                     role="admin" if handle == DEMO_ADMIN else "responder",
                 )
-        _seed_schedule(session, setup)
-        _seed_escalation(session, setup)
+        seed_schedule(session, setup)
+        seed_escalation(session, setup)
         runbook = files("warroom").joinpath("demo_runbook.md").read_bytes()
         import_runbook(session, change=setup, source="demo/shop-runbook.md", raw=runbook)
         seed_status_page(session, Change(actor=SYSTEM, clock=FakeClock(now - timedelta(days=30))))
