@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -28,6 +30,7 @@ ADMIN_PAGES = [
     "/admin/policies/new",
     "/admin/policies/primary/edit",
     "/admin/schedules",
+    "/admin/schedules/day-shift/edit",
 ]
 STEPS = "0m: user:alice, schedule:day-shift\n15m: user:ada, role:incident_commander"
 
@@ -329,6 +332,7 @@ def test_responders_and_viewers_get_403_on_every_admin_page_and_post(
             "shift_length": "1d",
         },
         f"/admin/schedules/day-shift/overrides/{override_id}/delete": {},
+        "/admin/schedules/day-shift": {"document": "schedules: []"},
     }
     before = _audits(session)
     for handle in ("alice", "vera"):
@@ -466,3 +470,67 @@ def test_user_names_are_escaped_on_the_admin_pages(browser, session: Session, ch
     listed = browser("ada").get("/admin/users").text
     assert "<script>alert(1)" not in listed
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in listed
+
+
+def _schedule_document(ada: TestClient) -> str:
+    form = ada.get("/admin/schedules/day-shift/edit")
+    assert form.status_code == 200
+    found = re.search(
+        r'<textarea id="document" name="document"[^>]*>(.*?)</textarea>', form.text, re.S
+    )
+    assert found is not None
+    return html.unescape(found.group(1))
+
+
+def test_a_schedule_is_edited_as_yaml_and_keeps_its_overrides(
+    browser, session: Session, configured: None
+):
+    ada = browser("ada")
+    document = _schedule_document(ada)
+    assert "name: day-shift" in document
+    assert "- alice\n    - vera" in document
+    edited = document.replace("- alice\n    - vera", "- vera\n    - ada").replace(
+        "kind: weekly", "kind: daily"
+    )
+    token = csrf_of(ada.get("/admin/schedules").text)
+    answer = ada.post(
+        "/admin/schedules/day-shift",
+        data={"csrf_token": token, "document": edited},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    schedule = oncall.get_schedule(session, "day-shift")
+    session.refresh(schedule)
+    (layer,) = schedule.layers
+    assert (layer.kind, [m.user.handle for m in layer.members]) == ("daily", ["vera", "ada"])
+    assert session.scalar(select(func.count()).select_from(Override)) == 1
+
+
+@pytest.mark.parametrize(
+    ("change_text", "message"),
+    [
+        (lambda d: d.replace("- vera", "- nobody"), "nobody"),
+        (lambda d: d.replace("name: day-shift", "name: other-shift"), "exactly one entry"),
+        (
+            lambda d: d + "users:\n- handle: eve\n  name: Eve\n  email: eve@example.com\n",
+            "exactly one entry",
+        ),
+        (lambda d: d.replace("kind: weekly", "kind: fortnightly"), "fortnightly"),
+        (lambda d: "schedules: [", "schedules"),
+    ],
+)
+def test_a_bad_schedule_edit_is_a_422_keeping_the_text_and_writing_nothing(
+    browser, session: Session, configured: None, change_text, message: str
+):
+    ada = browser("ada")
+    bad = change_text(_schedule_document(ada))
+    before = _audits(session)
+    token = csrf_of(ada.get("/admin/schedules").text)
+    answer = ada.post("/admin/schedules/day-shift", data={"csrf_token": token, "document": bad})
+    assert answer.status_code == 422
+    assert message in html.unescape(answer.text)
+    assert html.escape(bad, quote=False).splitlines()[0] in answer.text
+    assert _audits(session) == before
+    schedule = oncall.get_schedule(session, "day-shift")
+    session.refresh(schedule)
+    assert [m.user.handle for m in schedule.layers[0].members] == ["alice", "vera"]

@@ -5,16 +5,20 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 
+import yaml
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from warroom.configcode.apply import apply
+from warroom.configcode.document import read_document
+from warroom.configcode.export import schedule_facts
 from warroom.durations import parse_duration
 from warroom.errors import ValidationFailed
 from warroom.oncall import service as oncall
 from warroom.oncall.layers import LayerSpec, length_text
 from warroom.oncall.models import Override
-from warroom.web.deps import SessionDep
+from warroom.web.deps import SchemeDep, SessionDep
 from warroom.web.ui.auth import AdminDep, FormDep, change_by
 from warroom.web.ui.form_values import local_input, text
 from warroom.web.ui.render import page
@@ -114,5 +118,65 @@ def delete_override(
     oncall.delete_override(
         session, change=change_by(request, who), schedule=schedule, override_id=override_id
     )
+    session.commit()
+    return RedirectResponse(f"{SCHEDULES_PATH}#schedule-{schedule.name}", status_code=303)
+
+
+def _edit_page(
+    request: Request, name: str, document: str, error: str = "", status_code: int = 200
+) -> HTMLResponse:
+    return page(
+        request,
+        "admin/schedule_edit.html.j2",
+        status_code,
+        name=name,
+        document=document,
+        error=error,
+    )
+
+
+@router.get(SCHEDULES_PATH + "/{name}/edit", response_class=HTMLResponse)
+def edit_schedule_form(
+    name: str, request: Request, session: SessionDep, who: AdminDep
+) -> HTMLResponse:
+    """The schedule as config-as-code YAML, to edit its rotations and restrictions."""
+    schedule = oncall.get_schedule(session, name)
+    document = yaml.safe_dump(
+        {"schedules": [schedule_facts(schedule)]}, sort_keys=False, allow_unicode=True
+    )
+    return _edit_page(request, schedule.name, document)
+
+
+def _check_one_schedule(document: str, name: str) -> None:
+    """The edited document must hold this schedule and nothing else."""
+    parsed = read_document(document)
+    sections = (parsed.users, parsed.policies, parsed.services, parsed.integrations)
+    other = any(sections) or parsed.stakeholders is not None or parsed.status_page
+    if other or [entry.name for entry in parsed.schedules] != [name]:
+        raise ValidationFailed.for_field(
+            "document", f"keep exactly one entry under schedules:, the schedule {name!r}"
+        )
+
+
+@router.post(SCHEDULES_PATH + "/{name}", response_model=None)
+def edit_schedule(
+    name: str,
+    request: Request,
+    session: SessionDep,
+    scheme: SchemeDep,
+    who: AdminDep,
+    form: FormDep,
+) -> Response:
+    """Replace the schedule with the edited YAML (as ``warroom apply`` would), or show why not."""
+    schedule = oncall.get_schedule(session, name)
+    document = text(form, "document", required=True, limit=100_000)
+    try:
+        _check_one_schedule(document, schedule.name)
+        apply(
+            session, change=change_by(request, who), scheme=scheme, document=document, dry_run=False
+        )
+    except ValidationFailed as invalid:
+        session.rollback()
+        return _edit_page(request, schedule.name, document, invalid.detail, 422)
     session.commit()
     return RedirectResponse(f"{SCHEDULES_PATH}#schedule-{schedule.name}", status_code=303)
