@@ -53,3 +53,15 @@ def test_duplicate_handle_or_email_is_409(client, admin):
     assert response.status_code == 409
     assert "email" in response.json()["detail"]
     assert len(client.get(USERS, headers=admin).json()["items"]) == 1
+
+
+def test_a_user_has_a_web_role_responder_unless_given(client, admin):
+    plain = {"handle": "rita", "name": "Rita", "email": "rita@example.com"}
+    assert client.post(USERS, json=plain, headers=admin).json()["role"] == "responder"
+    viewer = {"handle": "vic", "name": "Vic", "email": "vic@example.com", "role": "viewer"}
+    assert client.post(USERS, json=viewer, headers=admin).json()["role"] == "viewer"
+    boss = {"handle": "bo", "name": "Bo", "email": "bo@example.com", "role": "boss"}
+    refused = client.post(USERS, json=boss, headers=admin)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "role"
+    assert client.get(f"{USERS}/bo", headers=admin).status_code == 404
