@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -9,6 +10,7 @@ from tests.configcode.conftest import EXAMPLE, ApplyText, snapshot
 from tests.oncall.conftest import utc
 from warroom.clock import FakeClock
 from warroom.configcode.export import export
+from warroom.errors import ValidationFailed
 from warroom.escalation.policies import get_policy
 from warroom.escalation.stakeholders import list_rules
 from warroom.oncall.service import get_schedule, who_is_on_call
@@ -187,3 +189,26 @@ def test_the_stakeholder_matrix_is_one_object(apply_text: ApplyText, session: Se
     without = changed[: changed.index("stakeholders:")] + changed[changed.index("services:") :]
     assert apply_text(without).lines() == ["= 6 unchanged"]
     assert len(list_rules(session)) == 1
+
+
+def test_a_user_web_role_is_set_kept_when_not_given_and_exported(
+    apply_text: ApplyText, session: Session, engine: Engine
+):
+    people = "users:\n- {handle: ann, name: Ann, email: ann@example.com, role: viewer}\n"
+    assert apply_text(people).lines() == ["+ create user ann", "= 0 unchanged"]
+    assert get_user(session, "ann").role == "viewer"
+    promoted = people.replace("role: viewer", "role: admin")
+    assert apply_text(promoted).lines() == ["~ update user ann: role", "= 0 unchanged"]
+    assert get_user(session, "ann").role == "admin"
+    silent = people.replace(", role: viewer", "")
+    assert apply_text(silent).lines() == ["= 1 unchanged"]
+    assert get_user(session, "ann").role == "admin"
+    assert "role: admin" in export(session)
+
+
+def test_an_unknown_web_role_names_its_place(apply_text: ApplyText, session: Session):
+    people = "users:\n- {handle: ann, name: Ann, email: ann@example.com, role: boss}\n"
+    with pytest.raises(ValidationFailed, match="unknown role 'boss'") as raised:
+        apply_text(people)
+    assert "users[0]" in raised.value.detail
+    assert session.scalar(select(func.count()).select_from(AuditEntry)) == 0

@@ -40,6 +40,7 @@ from warroom.oncall.layers import LayerSpec
 from warroom.services import service as services
 from warroom.severity import SeverityScheme
 from warroom.users import service as users
+from warroom.users import sign_in
 from warroom.users.contacts import replace_contact_methods
 from warroom.users.models import User
 
@@ -217,6 +218,8 @@ class _Applier:
         """Create or update a user and, when the entry lists them, its contact methods."""
 
         def contacts(user: User) -> User:
+            if entry.role is not None and entry.role != user.role:
+                sign_in.set_role(self.session, change=self.change, user=user, role=entry.role)
             if entry.contact_methods is not None:
                 replace_contact_methods(
                     self.session,
@@ -239,6 +242,7 @@ class _Applier:
                     name=entry.name,
                     email=entry.email,
                     time_zone=entry.time_zone,
+                    role=entry.role or "responder",
                 )
             ),
             lambda user: contacts(

@@ -23,7 +23,9 @@ SECTIONS = (
     "integrations",
     "status_page",
 )
-_USER = {"handle": True, "name": True, "email": True, "time_zone": False, "contact_methods": False}
+_USER = dict.fromkeys(("handle", "name", "email"), True) | dict.fromkeys(
+    ("time_zone", "role", "contact_methods"), False
+)
 _CONTACT = dict.fromkeys(("type", "address"), True) | dict.fromkeys(
     ("label", "secret", "delay_minutes"), False
 )
@@ -58,6 +60,8 @@ class UserEntry:
     email: str
     time_zone: str
     contact_methods: list[ContactSpec] | None = None
+    # The web role; an existing user keeps theirs when the entry gives none.
+    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,7 @@ def _user(reader: Reader, node: Node, path: str) -> UserEntry | None:
         email=reader.text(fields.get("email"), f"{path}.email"),
         time_zone=reader.text(fields.get("time_zone"), f"{path}.time_zone", "UTC"),
         contact_methods=contact_methods,
+        role=reader.optional_text(fields.get("role"), f"{path}.role"),
     )
 
 

@@ -31,6 +31,7 @@ def user_facts(user: User, *, include_secrets: bool = False) -> dict[str, Any]:
         "name": user.name,
         "email": user.email,
         "time_zone": user.time_zone,
+        "role": user.role,
         **({"contact_methods": methods} if methods else {}),
     }
 
