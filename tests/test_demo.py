@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import socket
 import subprocess
@@ -143,10 +144,10 @@ def test_serve_demo_answers_the_quick_start_over_real_http(database_url: str, en
     port = _free_port()
     process = _warroom("serve", "--demo", "--port", str(port), database_url=database_url)
     try:
-        token = curl = ""
+        token = curl = password = ""
         deadline = time.monotonic() + 60
         assert process.stdout is not None
-        while time.monotonic() < deadline and not token:
+        while time.monotonic() < deadline and not password:
             line = process.stdout.readline()
             if not line and process.poll() is not None:
                 pytest.fail(f"serve exited: {process.stderr.read() if process.stderr else ''}")
@@ -154,6 +155,8 @@ def test_serve_demo_answers_the_quick_start_over_real_http(database_url: str, en
                 token = line.strip()
             if line.strip().startswith("curl "):
                 curl = line.strip()
+            if "sign in to the web UI" in line:
+                password = process.stdout.readline().strip()
         base = f"http://127.0.0.1:{port}"
         headers = {"Authorization": f"Bearer {token}"}
         for _ in range(100):
@@ -203,6 +206,16 @@ def test_serve_demo_answers_the_quick_start_over_real_http(database_url: str, en
             "role_assigned",
         ]
         assert kinds.count("postmortem_drafted") <= 1
+        web = httpx.Client(base_url=base)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', web.get("/login").text)
+        assert csrf is not None
+        credentials = {"username": "alice", "password": password, "csrf_token": csrf.group(1)}
+        assert web.post("/login", data=credentials).status_code == 303
+        assert "Checkout API returning 502 for every request" in web.get("/incidents").text
+        with web.stream("GET", "/ui/events") as events:
+            assert events.headers["content-type"].startswith("text/event-stream")
+            process.terminate()  # an open live-update stream must not hold the shutdown
+            process.wait(timeout=30)
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -78,6 +78,8 @@ def serve(
             port=settings.port,
             log_level=settings.log_level,
             log_config=log_config(),
+            # Open live-update streams would otherwise hold a shutdown for minutes.
+            timeout_graceful_shutdown=5,
         )
     finally:
         # uvicorn returns after a graceful shutdown; let the engine finish its cycle.
