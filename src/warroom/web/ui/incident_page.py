@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
@@ -32,7 +31,7 @@ from warroom.web.deps import SchemeDep, SessionDep
 from warroom.web.ui.auth import SignedInDep
 from warroom.web.ui.incident_timeline import EntryView, actor_words, describe, role_words
 from warroom.web.ui.incidents import sla_clock
-from warroom.web.ui.render import page
+from warroom.web.ui.render import markdown_html, page
 
 router = APIRouter(include_in_schema=False)
 ALERTS_SHOWN = 50
@@ -43,7 +42,6 @@ USER_CHOICES = 500
 COMMON_ROLES = ("incident_commander", "communications_lead", "engineering_lead")
 # Entries whose time can be the moment the incident was acknowledged.
 _ACK_KINDS = ("declared", "acknowledged", "status_changed")
-_markdown = MarkdownIt("commonmark", {"html": False})
 
 
 @dataclass(frozen=True)
@@ -193,11 +191,7 @@ def _role_choices(incident: Incident, required: list[str]) -> list[str]:
 
 def postmortem_html(body: str) -> Markup:
     """A postmortem's Markdown as HTML under the page's h2; raw HTML in it is shown as text."""
-    tokens = _markdown.parse(body)
-    for token in tokens:
-        if token.type in ("heading_open", "heading_close"):
-            token.tag = f"h{min(6, int(token.tag[1:]) + 2)}"
-    return Markup(_markdown.renderer.render(tokens, _markdown.options, {}))
+    return markdown_html(body, shift=2)
 
 
 @router.get("/incidents/{ref}", response_class=HTMLResponse)

@@ -10,6 +10,8 @@ from typing import Any
 import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -53,6 +55,26 @@ def clock_time(moment: datetime | None) -> str:
 def machine_time(moment: datetime | None) -> str:
     """ISO-8601 for ``<time datetime>``."""
     return moment.isoformat() if moment is not None else ""
+
+
+@cache
+def safe_markdown() -> MarkdownIt:
+    """Markdown with raw HTML shown as text; markdown-it's link check drops javascript: links."""
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def markdown_html(text: str, *, shift: int, anchors: dict[int, str] | None = None) -> Markup:
+    """Markdown as safe HTML, headings ``shift`` levels down, with ids by 1-based source line."""
+    markdown = safe_markdown()
+    tokens = markdown.parse(text)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(6, int(token.tag[1:]) + shift)}"
+        if anchors and token.type == "heading_open" and token.level == 0 and token.map:
+            anchor = anchors.get(token.map[0] + 1)
+            if anchor:
+                token.attrSet("id", anchor)
+    return Markup(markdown.renderer.render(tokens, markdown.options, {}))
 
 
 @cache

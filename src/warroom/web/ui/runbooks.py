@@ -6,10 +6,10 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -21,7 +21,7 @@ from warroom.runbooks.models import ChecklistItem, Runbook, RunbookSection, Runb
 from warroom.runbooks.parser import parse
 from warroom.web.deps import SessionDep
 from warroom.web.ui.auth import SignedInDep
-from warroom.web.ui.render import page
+from warroom.web.ui.render import markdown_html, page
 
 router = APIRouter(include_in_schema=False)
 RUNBOOK_LIMIT = 200
@@ -31,8 +31,6 @@ USED_BY_SHOWN = 10
 PAGE_IDS = frozenset({"main", "shortcuts", "shortcuts-title", "contents", "used-by", "runbook"})
 _NOT_IN_SLUG = re.compile(r"[^\w\- ]")
 _RUNBOOK_ID = re.compile(r"[0-9]{1,9}")
-# Raw HTML in a runbook is shown as text; markdown-it's link check drops javascript: and the like.
-_markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
 @dataclass
@@ -60,15 +58,13 @@ def heading_anchors(headings: Iterable[tuple[int, str]]) -> dict[int, str]:
 
 def render_markdown(text: str, anchors: dict[int, str]) -> Markup:
     """The runbook as HTML, its headings one level down (the page has the h1) with anchors."""
-    tokens = _markdown.parse(text)
-    for token in tokens:
-        if token.type in ("heading_open", "heading_close"):
-            token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
-        if token.type == "heading_open" and token.level == 0 and token.map:
-            anchor = anchors.get(token.map[0] + 1)
-            if anchor:
-                token.attrSet("id", anchor)
-    return Markup(_markdown.renderer.render(tokens, _markdown.options, {}))
+    return markdown_html(text, shift=1, anchors=anchors)
+
+
+@lru_cache(maxsize=32)
+def _rendered(content: str, anchors: tuple[tuple[int, str], ...]) -> Markup:
+    """A stored runbook version rendered once, not on every view."""
+    return render_markdown(parse(content).text, dict(anchors))
 
 
 def section_usage(session: Session, runbook_id: int) -> dict[str, Usage]:
@@ -226,5 +222,5 @@ def runbook_page(
         contents=[(section, anchors[section.line]) for section in titled],
         usage=usage,
         used=[(s, anchors[s.line], usage[s.public_id]) for s in titled if s.public_id in usage],
-        html=render_markdown(parse(content or "").text, anchors),
+        html=_rendered(content or "", tuple(anchors.items())),
     )
