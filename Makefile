@@ -41,6 +41,7 @@ bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/notify.py
 	$(BIN)/python bench/status_page.py
+	$(BIN)/python bench/web_pages.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
