@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -95,3 +96,22 @@ def on_both_databases(
         if args.database_url:
             with throwaway_postgres(args.database_url, purpose) as url:
                 bench(url, "PostgreSQL", args, workdir)
+
+
+def sequential(client: httpx.Client, path: str, count: int) -> list[float]:
+    """Latencies in ms of ``count`` requests one after another, sorted; any non-200 stops."""
+    latencies = []
+    for _ in range(count):
+        started = time.perf_counter()
+        answer = client.get(path)
+        latencies.append((time.perf_counter() - started) * 1000)
+        if answer.status_code != 200:
+            raise SystemExit(f"{path}: {answer.status_code}")
+    return sorted(latencies)
+
+
+def p50_p99(latencies: list[float]) -> tuple[float, float]:
+    """The median and 99th percentile of sorted latencies."""
+    return statistics.median(latencies), latencies[
+        min(len(latencies) - 1, int(len(latencies) * 0.99))
+    ]

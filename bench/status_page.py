@@ -13,12 +13,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import time
 from pathlib import Path
 
 import httpx
-from harness import BIN, cli, free_port, on_both_databases, start, stop
+from harness import BIN, cli, free_port, on_both_databases, p50_p99, sequential, start, stop
 
 ENDPOINTS = (
     "/healthz",
@@ -73,18 +72,6 @@ def seed(base: str, token: str, incidents: int) -> None:
                 )
 
 
-def sequential(client: httpx.Client, path: str, count: int) -> list[float]:
-    """Latencies in ms of ``count`` requests one after another."""
-    latencies = []
-    for _ in range(count):
-        started = time.perf_counter()
-        answer = client.get(path)
-        latencies.append((time.perf_counter() - started) * 1000)
-        if answer.status_code != 200:
-            raise SystemExit(f"{path}: {answer.status_code}")
-    return latencies
-
-
 async def concurrent(base: str, path: str, count: int, concurrency: int) -> float:
     """Requests per second with ``concurrency`` clients sharing ``count`` requests."""
     left = count
@@ -132,11 +119,9 @@ def bench(database_url: str, label: str, args: argparse.Namespace, workdir: Path
         with httpx.Client(base_url=base, timeout=30) as client:
             for path in ENDPOINTS:
                 size = len(client.get(path).content)
-                latencies = sorted(sequential(client, path, args.requests))
+                p50, p99 = p50_p99(sequential(client, path, args.requests))
                 rate = asyncio.run(concurrent(base, path, args.requests, args.concurrency))
                 floor = floor or rate
-                p50 = statistics.median(latencies)
-                p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
                 print(f"{path:34} {size:8d} {p50:8.2f} {p99:8.2f} {rate:8.0f} {rate / floor:10.2f}")
     finally:
         stop(server)

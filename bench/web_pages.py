@@ -13,14 +13,13 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import statistics
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from harness import BIN, cli, free_port, on_both_databases, start, stop
+from harness import BIN, cli, free_port, on_both_databases, p50_p99, sequential, start, stop
 from sqlalchemy import create_engine, insert, select
 
 from warroom.incidents.models import Incident, IncidentRole, TimelineEntry
@@ -166,14 +165,8 @@ def bench(database_url: str, label: str, args: argparse.Namespace, workdir: Path
             sign_in(client)
             print(f"{'page':50} {'status':>6} {'bytes':>8} {'p50 ms':>8} {'p99 ms':>8}")
             for path in pages:
-                latencies, answer = [], client.get(path)
-                for _ in range(args.requests):
-                    begun = time.perf_counter()
-                    answer = client.get(path)
-                    latencies.append((time.perf_counter() - begun) * 1000)
-                latencies.sort()
-                p50 = statistics.median(latencies)
-                p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+                answer = client.get(path)  # warm, and the size and status shown
+                p50, p99 = p50_p99(sequential(client, path, args.requests))
                 size = len(answer.content)
                 print(f"{path:50} {answer.status_code:6d} {size:8d} {p50:8.1f} {p99:8.1f}")
     finally:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -219,3 +220,16 @@ def test_set_password_reads_stdin_and_refuses_short_passwords(tmp_path, settings
     )
     assert bad_role.returncode != 0
     assert "unknown role" in bad_role.stdout + bad_role.stderr
+
+
+def test_the_last_admin_cannot_be_demoted_by_any_path(web_users, session, change):
+    from warroom.errors import Conflict
+    from warroom.users import service, sign_in
+
+    ada = service.get_user(session, "ada")
+    with pytest.raises(Conflict, match="ada is the only admin"):
+        sign_in.set_role(session, change=change, user=ada, role="viewer")
+    assert ada.role == "admin"
+    sign_in.set_role(session, change=change, user=service.get_user(session, "vera"), role="admin")
+    sign_in.set_role(session, change=change, user=ada, role="viewer")
+    assert ada.role == "viewer"

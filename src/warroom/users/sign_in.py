@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pwdlib import PasswordHash
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from warroom.actor import Actor, Role
 from warroom.change import Change
-from warroom.errors import Unauthorized, ValidationFailed
+from warroom.errors import Conflict, Unauthorized, ValidationFailed
 from warroom.users import audit
 from warroom.users.models import User, WebSession
 from warroom.users.service import hash_token
@@ -69,11 +69,16 @@ def unlock(session: Session, *, change: Change, user: User) -> None:
 
 
 def set_role(session: Session, *, change: Change, user: User, role: str) -> None:
-    """Give ``user`` the web role ``role`` (viewer, responder or admin)."""
+    """Give ``user`` the web role ``role`` (viewer, responder or admin); the last admin stays."""
     try:
-        user.role = Role.parse(role).name
+        new_role = Role.parse(role).name
     except ValueError as exc:
         raise ValidationFailed.for_field("role", str(exc)) from None
+    if user.role == Role.admin.name and new_role != Role.admin.name:
+        others = select(func.count()).where(User.role == Role.admin.name, User.id != user.id)
+        if not session.scalar(others):
+            raise Conflict(f"{user.handle} is the only admin; make someone else admin first")
+    user.role = new_role
     audit.record(
         session,
         change=change,

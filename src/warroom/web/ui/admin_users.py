@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import func, select
 
 from warroom.actor import Role
-from warroom.errors import Conflict
 from warroom.users import service as users
 from warroom.users import sign_in
-from warroom.users.models import User
 from warroom.web.deps import SessionDep
 from warroom.web.ui.auth import AdminDep, FormDep, change_by
 from warroom.web.ui.form_values import text
@@ -56,9 +53,6 @@ def change_role(
     """Give a user another web role; the last admin keeps theirs."""
     user = users.get_user(session, handle)
     sign_in.set_role(session, change=change_by(request, who), user=user, role=text(form, "role"))
-    admins = session.scalar(select(func.count()).select_from(User).where(User.role == "admin"))
-    if not admins:
-        raise Conflict(f"{user.handle} is the only admin; make someone else admin first")
     session.commit()
     return RedirectResponse(f"{USERS_PATH}#user-{user.handle}", status_code=303)
 
